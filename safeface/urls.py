@@ -1,0 +1,4 @@
+"""SafeFace's URLs."""
+from django.urls import path
+
+urlpatterns: list = []

@@ -1,0 +1,21 @@
+"""Test settings: eager Celery, private files in a temp folder, fast password hashing."""
+import tempfile
+from pathlib import Path
+
+from safeface.settings import *  # noqa: F403
+
+_TMP = Path(tempfile.mkdtemp(prefix="safeface-test-"))
+DATA_DIR = _TMP
+SECRET_KEY = "test-secret-key"
+DEBUG = False
+PRIVATE_MEDIA_ROOT = _TMP / "media"
+STORAGES = {
+    "default": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": PRIVATE_MEDIA_ROOT, "base_url": None},
+    },
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+CELERY_TASK_ALWAYS_EAGER = True
+CELERY_BROKER_URL = "memory://"
