@@ -28,6 +28,10 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "safeface",
+    "accounts",
+    "jobs",
+    "avatars",
+    "swaps",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,1 @@
+"""Avatars: the builder, generation jobs, candidates and saved avatars."""

@@ -1,0 +1,1 @@
+"""Background jobs: one Job row per piece of long work, its status, progress and message."""

@@ -1,0 +1,1 @@
+"""Swaps: target uploads, face choice, swap jobs and their outputs."""

@@ -1,0 +1,56 @@
+"""Targets (the user's own photos and videos) and the swaps made onto them."""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+
+def user_path(instance, filename: str) -> str:
+    return f"users/{instance.owner_id}/{instance._meta.model_name}s/{instance.pk}/{filename}"
+
+
+class MediaKind(models.TextChoices):
+    IMAGE = "image", "Image"
+    VIDEO = "video", "Video"
+
+
+class Target(models.Model):
+    """An uploaded photo or video to swap onto; deleted when no longer needed."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="targets")
+    kind = models.CharField(max_length=8, choices=MediaKind.choices)
+    file = models.FileField(upload_to=user_path)
+    content_type = models.CharField(max_length=40)
+    original_name = models.CharField(max_length=200, blank=True)
+    width = models.PositiveIntegerField(default=0)
+    height = models.PositiveIntegerField(default=0)
+    duration = models.FloatField(default=0)
+    faces = models.JSONField(default=list)  # [{"box": [x0,y0,x1,y1], "score": s}], largest first
+    thumbnail = models.FileField(upload_to=user_path, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+
+class Swap(models.Model):
+    """One swap of an avatar onto a target; its job carries status and progress."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="swaps")
+    job = models.OneToOneField("jobs.Job", on_delete=models.CASCADE, related_name="swap")
+    target = models.ForeignKey(Target, on_delete=models.SET_NULL, null=True, blank=True, related_name="swaps")
+    avatar = models.ForeignKey("avatars.Avatar", on_delete=models.SET_NULL, null=True, blank=True, related_name="swaps")
+    kind = models.CharField(max_length=8, choices=MediaKind.choices)
+    options = models.JSONField(default=dict)
+    output = models.FileField(upload_to=user_path, blank=True)
+    thumbnail = models.FileField(upload_to=user_path, blank=True)
+    engine = models.CharField(max_length=40, blank=True)
+    engine_version = models.CharField(max_length=40, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["owner", "-created_at"])]
