@@ -121,3 +121,7 @@ SAFEFACE_MAX_VIDEO_SECONDS = env.float("SAFEFACE_MAX_VIDEO_SECONDS", default=10 
 SAFEFACE_MAX_VIDEO_SIDE = env.int("SAFEFACE_MAX_VIDEO_SIDE", default=3840)  # 4K UHD's long side
 SAFEFACE_TARGET_TTL_HOURS = env.int("SAFEFACE_TARGET_TTL_HOURS", default=24)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
+
+# Avatar builder: how many avatars one user may keep, and candidates per Generate press.
+SAFEFACE_MAX_AVATARS = env.int("SAFEFACE_MAX_AVATARS", default=24)
+SAFEFACE_GENERATE_COUNT = env.int("SAFEFACE_GENERATE_COUNT", default=4)
