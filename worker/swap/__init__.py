@@ -1,0 +1,1 @@
+"""Face swap backends: the classical landmark swapper and the learned ones."""
