@@ -27,12 +27,22 @@ class Target(models.Model):
     width = models.PositiveIntegerField(default=0)
     height = models.PositiveIntegerField(default=0)
     duration = models.FloatField(default=0)
-    faces = models.JSONField(default=list)  # [{"box": [x0,y0,x1,y1], "score": s}], largest first
+    # [{"box": [x0,y0,x1,y1], "score": s, "thumb": storage name, "usable": bool}], largest first;
+    # for a video, the faces of the first analysed frame that has any (the swap's indices).
+    faces = models.JSONField(default=list)
     thumbnail = models.FileField(upload_to=user_path, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.original_name or f"{self.get_kind_display()} {self.pk}"
+
+    @property
+    def extension(self) -> str:
+        return self.file.name.rsplit(".", 1)[-1] if "." in self.file.name else ""
 
 
 class Swap(models.Model):
@@ -54,3 +64,11 @@ class Swap(models.Model):
     class Meta:
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["owner", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"Swap {self.pk}"
+
+    @property
+    def download_name(self) -> str:
+        extension = self.output.name.rsplit(".", 1)[-1] if "." in self.output.name else "bin"
+        return f"safeface-{self.pk}.{extension}"
