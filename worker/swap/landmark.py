@@ -1,0 +1,342 @@
+"""The classical face swapper: piecewise-affine warp over the face mesh, LAB colour match, feathered blend."""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from dataclasses import dataclass
+from functools import lru_cache
+
+import cv2
+import numpy as np
+
+from worker.analysis import MESH_POINTS, MediapipeAnalyser, check_image
+from worker.errors import FaceTooSmall, NoFaceFound
+from worker.registry import register
+from worker.types import Face, FaceSelection, Image, SourceFace, SwapOptions
+
+# Closed loops of mesh points around the mesh's three holes. The tessellation leaves the eyes
+# and the inner mouth open; fans from each loop's centre (an extra, virtual point) fill them so
+# the source's eyes replace the target's, and its lips meet when the target's mouth is closed.
+EYE_LOOP_IMAGE_LEFT = (33, 246, 161, 160, 159, 158, 157, 173, 133, 155, 154, 153, 145, 144,
+                       163, 7)
+EYE_LOOP_IMAGE_RIGHT = (263, 466, 388, 387, 386, 385, 384, 398, 362, 382, 381, 380, 374, 373,
+                        390, 249)
+INNER_LIP_LOOP = (78, 191, 80, 81, 82, 13, 312, 311, 310, 415, 308, 324, 318, 402, 317, 14, 87,
+                  178, 88, 95)
+UPPER_INNER_LIP, LOWER_INNER_LIP = 13, 14
+FOREHEAD, CHIN = 10, 152
+# Virtual points appended after the 478 mesh points: the centres of the loops above.
+_LOOPS = (EYE_LOOP_IMAGE_LEFT, EYE_LOOP_IMAGE_RIGHT, INNER_LIP_LOOP)
+
+# The target's mouth counts as open when its inner lips are further apart than this share of
+# the forehead-to-chin height; then its inner mouth (teeth, tongue) is kept.
+MOUTH_OPEN_RATIO = 0.02
+# Sources are scaled so their face is at most this many pixels high: enough detail for any
+# target face on a screen, and a 1024 px portrait warps at 512 px cost (FACTS.md).
+SOURCE_FACE_SIZE = 512
+# A source face below this height (px) cannot give a usable swap.
+MIN_SOURCE_FACE = 64
+
+
+@lru_cache(maxsize=1)
+def mesh_triangles() -> tuple[np.ndarray, np.ndarray]:
+    """(triangles, mouth_triangles): vertex index triples of the mesh's tessellation plus the
+    eye fans, and the inner-mouth fan, kept apart so it can be left out when the mouth opens."""
+    import mediapipe as mp
+
+    neighbours: dict[int, set[int]] = {}
+    for a, b in mp.solutions.face_mesh.FACEMESH_TESSELATION:
+        neighbours.setdefault(a, set()).add(b)
+        neighbours.setdefault(b, set()).add(a)
+    # mediapipe lists the tessellation as edges; its triangles are the edge 3-cycles.
+    faces = {tuple(sorted((a, b, c))) for a in neighbours for b in neighbours[a]
+             for c in neighbours[a] & neighbours[b]}
+    fans = []
+    for offset, loop in enumerate(_LOOPS):
+        centre = MESH_POINTS + offset
+        fans.append([(loop[i], loop[(i + 1) % len(loop)], centre) for i in range(len(loop))])
+    triangles = np.array(sorted(faces) + fans[0] + fans[1], dtype=np.int32)
+    return triangles, np.array(fans[2], dtype=np.int32)
+
+
+def with_loop_centres(landmarks: np.ndarray) -> np.ndarray:
+    """The 478 mesh points followed by the centres of the eye and inner-lip loops."""
+    points = np.asarray(landmarks, dtype=np.float32)[:, :2]
+    centres = [points[list(loop)].mean(axis=0) for loop in _LOOPS]
+    return np.vstack([points, np.array(centres, dtype=np.float32)])
+
+
+def mouth_is_open(landmarks: np.ndarray) -> bool:
+    gap = np.linalg.norm(landmarks[UPPER_INNER_LIP] - landmarks[LOWER_INNER_LIP])
+    height = np.linalg.norm(landmarks[FOREHEAD] - landmarks[CHIN])
+    return bool(gap > MOUTH_OPEN_RATIO * height)
+
+
+def rasterise_warp(target: np.ndarray, source: np.ndarray, triangles: np.ndarray,
+                   width: int, height: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Maps for one ``cv2.remap``: for every pixel of a ``width`` x ``height`` box covered by a
+    target triangle, the matching point of the source triangle (barycentric, so piecewise
+    affine). Returns map_x, map_y (float32, -1 where uncovered) and the covered mask (uint8).
+
+    All triangles are rasterised at once in numpy: each triangle's bounding box is enumerated,
+    the pixels inside it kept. That costs about twice the face's area and no Python loop.
+    """
+    tri_target = target[triangles]  # (T, 3, 2)
+    tri_source = source[triangles]
+    v0 = tri_target[:, 0]
+    edges = np.stack([tri_target[:, 1] - v0, tri_target[:, 2] - v0], axis=-1)  # (T, 2, 2)
+    det = edges[:, 0, 0] * edges[:, 1, 1] - edges[:, 0, 1] * edges[:, 1, 0]
+    keep = np.abs(det) > 1e-6
+    tri_target, tri_source, v0, edges, det = (tri_target[keep], tri_source[keep], v0[keep],
+                                              edges[keep], det[keep])
+    inverse = np.stack([np.stack([edges[:, 1, 1], -edges[:, 0, 1]], -1),
+                        np.stack([-edges[:, 1, 0], edges[:, 0, 0]], -1)], axis=1) / det[:, None, None]
+
+    x0 = np.clip(np.floor(tri_target[..., 0].min(axis=1)), 0, width - 1).astype(np.int64)
+    x1 = np.clip(np.ceil(tri_target[..., 0].max(axis=1)), 0, width - 1).astype(np.int64)
+    y0 = np.clip(np.floor(tri_target[..., 1].min(axis=1)), 0, height - 1).astype(np.int64)
+    y1 = np.clip(np.ceil(tri_target[..., 1].max(axis=1)), 0, height - 1).astype(np.int64)
+    spans_x = x1 - x0 + 1
+    counts = spans_x * (y1 - y0 + 1)
+    owner = np.repeat(np.arange(len(counts)), counts)
+    local = np.arange(owner.size) - np.repeat(np.cumsum(counts) - counts, counts)
+    px = x0[owner] + local % spans_x[owner]
+    py = y0[owner] + local // spans_x[owner]
+
+    offset = np.stack([px, py], axis=-1).astype(np.float32) - v0[owner]
+    weights = np.einsum("nij,nj->ni", inverse[owner], offset)  # barycentric l1, l2
+    l1, l2 = weights[:, 0], weights[:, 1]
+    inside = (l1 >= -1e-4) & (l2 >= -1e-4) & (l1 + l2 <= 1 + 1e-4)
+    owner, px, py, l1, l2 = owner[inside], px[inside], py[inside], l1[inside], l2[inside]
+    src = tri_source[owner]
+    mapped = src[:, 0] + l1[:, None] * (src[:, 1] - src[:, 0]) + l2[:, None] * (src[:, 2] - src[:, 0])
+
+    map_x = np.full((height, width), -1.0, np.float32)
+    map_y = np.full((height, width), -1.0, np.float32)
+    covered = np.zeros((height, width), np.uint8)
+    map_x[py, px] = mapped[:, 0]
+    map_y[py, px] = mapped[:, 1]
+    covered[py, px] = 1
+    return map_x, map_y, covered
+
+
+def lab_stats(image: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and standard deviation of an RGB uint8 image's LAB channels under a mask."""
+    lab = cv2.cvtColor(image.astype(np.float32) / 255.0, cv2.COLOR_RGB2LAB)
+    mean, std = cv2.meanStdDev(lab, mask=mask.astype(np.uint8))
+    return mean.ravel().astype(np.float32), np.maximum(std.ravel(), 1e-3).astype(np.float32)
+
+
+def colour_match(image: np.ndarray, source_stats: tuple[np.ndarray, np.ndarray],
+                 target_stats: tuple[np.ndarray, np.ndarray], strength: float) -> np.ndarray:
+    """Shift an RGB uint8 image's LAB mean and spread from the source's towards the target's
+    (Reinhard colour transfer), by ``strength`` 0..1; returns float32 RGB in 0..255."""
+    rgb = image.astype(np.float32)
+    if strength <= 0:
+        return rgb
+    lab = cv2.cvtColor(rgb / 255.0, cv2.COLOR_RGB2LAB)
+    (mean_s, std_s), (mean_t, std_t) = source_stats, target_stats
+    # Damp the spread ratio: a flat-lit target would otherwise wash the source's features out.
+    ratio = np.clip(std_t / std_s, 0.6, 1.6)
+    matched = (lab - mean_s) * ratio + mean_t
+    lab = lab + strength * (matched - lab)
+    out = cv2.cvtColor(lab, cv2.COLOR_LAB2RGB) * 255.0
+    return np.clip(out, 0, 255)
+
+
+@dataclass(frozen=True, eq=False)
+class PreparedSource:
+    """What a swap needs from the source, computed once per source: the face crop (scaled),
+    its landmarks with loop centres in crop pixels, and its skin colour statistics."""
+
+    crop: np.ndarray
+    points: np.ndarray
+    stats: tuple[np.ndarray, np.ndarray]
+
+
+def prepare(source: SourceFace) -> PreparedSource:
+    """The source's face crop at working size with its landmarks and colour statistics."""
+    face = source.face
+    if face.landmarks is None:
+        raise ValueError("the landmark swapper needs a face with mesh landmarks")
+    points = with_loop_centres(face.landmarks)
+    height, width = source.image.shape[:2]
+    margin = 0.1 * max(face.width, face.height)
+    x0 = int(max(0, np.floor(face.box[0] - margin)))
+    y0 = int(max(0, np.floor(face.box[1] - margin)))
+    x1 = int(min(width, np.ceil(face.box[2] + margin)))
+    y1 = int(min(height, np.ceil(face.box[3] + margin)))
+    crop = source.image[y0:y1, x0:x1]
+    points = points - np.array([x0, y0], dtype=np.float32)
+    scale = min(1.0, SOURCE_FACE_SIZE / max(face.width, face.height))
+    if scale < 1.0:
+        crop = cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        points = points * np.float32(scale)
+    crop = np.ascontiguousarray(crop)
+    skin = _skin_mask(points, crop.shape)
+    return PreparedSource(crop=crop, points=points, stats=lab_stats(crop, skin))
+
+
+def _skin_mask(points: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """The face's central region (hull shrunk to 80%, eyes and mouth cut out): what colour
+    statistics are measured on, so hair, background and teeth do not skew them."""
+    mask = np.zeros(shape[:2], np.uint8)
+    mesh = points[:468]
+    centre = mesh.mean(axis=0)
+    hull = cv2.convexHull(np.round(centre + (mesh - centre) * 0.8).astype(np.int32))
+    cv2.fillConvexPoly(mask, hull, 1)
+    for loop in _LOOPS:
+        ring = points[list(loop)]
+        middle = ring.mean(axis=0)
+        cv2.fillPoly(mask, [np.round(middle + (ring - middle) * 1.4).astype(np.int32)], 0)
+    return mask
+
+
+_prepared: weakref.WeakKeyDictionary[SourceFace, PreparedSource] = weakref.WeakKeyDictionary()
+_prepared_lock = threading.Lock()
+
+
+def prepared(source: SourceFace) -> PreparedSource:
+    """The source's prepared form, computed once per SourceFace object."""
+    with _prepared_lock:
+        found = _prepared.get(source)
+    if found is None:
+        found = prepare(source)
+        with _prepared_lock:
+            _prepared[source] = found
+    return found
+
+
+def select_faces(faces: list[Face], selection: FaceSelection) -> list[Face]:
+    """The faces that ``SwapOptions.faces`` asks for."""
+    if not faces:
+        return []
+    if selection == "all":
+        return list(faces)
+    if selection == "largest":
+        return [max(faces, key=lambda face: face.area)]
+    if isinstance(selection, str):
+        raise ValueError(f"unknown face selection {selection!r}")
+    chosen = []
+    for index in selection:
+        if not 0 <= index < len(faces):
+            raise ValueError(f"face {index} was asked for, but only {len(faces)} were found")
+        chosen.append(faces[index])
+    return chosen
+
+
+def paste_face(frame: Image, face: Face, source: PreparedSource, options: SwapOptions) -> None:
+    """Replace one face in ``frame`` in place; every step works on the face's box only."""
+    if face.landmarks is None:
+        raise ValueError("the landmark swapper needs target faces with mesh landmarks")
+    frame_height, frame_width = frame.shape[:2]
+    target = with_loop_centres(face.landmarks)
+    size = float(np.linalg.norm(target[FOREHEAD] - target[CHIN])) or 1.0
+    pad = int(np.ceil(0.05 * size)) + 2
+    x0 = max(0, int(np.floor(target[:, 0].min())) - pad)
+    y0 = max(0, int(np.floor(target[:, 1].min())) - pad)
+    x1 = min(frame_width, int(np.ceil(target[:, 0].max())) + pad + 1)
+    y1 = min(frame_height, int(np.ceil(target[:, 1].max())) + pad + 1)
+    if x1 - x0 < 4 or y1 - y0 < 4:
+        return
+    local = target - np.array([x0, y0], dtype=np.float32)
+    box = frame[y0:y1, x0:x1]
+
+    triangles, mouth_triangles = mesh_triangles()
+    open_mouth = mouth_is_open(local)
+    if not open_mouth:
+        triangles = np.vstack([triangles, mouth_triangles])
+    map_x, map_y, covered = rasterise_warp(local, source.points, triangles, x1 - x0, y1 - y0)
+    warped = cv2.remap(source.crop, map_x, map_y, cv2.INTER_LINEAR,
+                       borderMode=cv2.BORDER_REPLICATE)
+
+    if options.colour_match > 0:
+        target_stats = lab_stats(box, _skin_mask(local, box.shape))
+        face_pixels = colour_match(warped, source.stats, target_stats, options.colour_match)
+    else:
+        face_pixels = warped.astype(np.float32)
+
+    alpha = _blend_mask(covered, local, open_mouth, size, options.feather)
+    blended = box.astype(np.float32)
+    blended += alpha[..., None] * (face_pixels - blended)
+    frame[y0:y1, x0:x1] = np.clip(np.rint(blended), 0, 255).astype(np.uint8)
+
+
+def _blend_mask(covered: np.ndarray, points: np.ndarray, open_mouth: bool, size: float,
+                feather: float) -> np.ndarray:
+    """Blend weights in 0..1: the warped area shrunk and blurred so it fades out before the
+    mesh's edge (nothing outside the face changes); with an open mouth, exactly 0 inside the
+    inner lips, fading in over the lips, so the target's teeth stay untouched."""
+    feather = float(np.clip(feather, 0.0, 1.0))
+    radius = max(1, int(round((0.01 + 0.07 * feather) * size)))
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
+    mask = cv2.erode(covered, kernel)
+    if open_mouth:
+        mouth = np.zeros_like(covered)
+        cv2.fillPoly(mouth, [np.round(points[list(INNER_LIP_LOOP)]).astype(np.int32)], 1)
+        lip_radius = max(1, int(round(0.012 * size)))
+        lip_kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE,
+                                               (2 * lip_radius + 1, 2 * lip_radius + 1))
+        mask[cv2.dilate(mouth, lip_kernel) > 0] = 0
+    alpha = mask.astype(np.float32)
+    # A box blur of width 2r+1 spreads the eroded edge by at most r: alpha stays inside the
+    # mesh hull, and (with the dilation above) outside the inner lips.
+    alpha = cv2.blur(alpha, (2 * radius + 1, 2 * radius + 1))
+    if open_mouth:
+        alpha[mouth > 0] = 0.0
+    return alpha
+
+
+def swap_face(frame: Image, face: Face, source: SourceFace,
+              options: SwapOptions = SwapOptions()) -> Image:
+    """A copy of ``frame`` with one face (landmarks already known, e.g. from tracking) replaced."""
+    out = frame.copy()
+    paste_face(out, face, prepared(source), options)
+    return out
+
+
+@register("swap", "landmark", priority=10)
+class LandmarkSwapper:
+    """Classical swap with no learned swap model: works offline on any CPU, any licence."""
+
+    name = "landmark"
+    version = "landmark-1"
+
+    def __init__(self) -> None:
+        self._analyser = MediapipeAnalyser()
+
+    @classmethod
+    def available(cls) -> bool:
+        try:
+            import mediapipe  # noqa: F401
+        except ImportError:
+            return False
+        return True
+
+    def prepare_source(self, image: Image) -> SourceFace:
+        """The avatar's largest face, ready to swap from."""
+        check_image(image)
+        faces = self._analyser.analyse(image)
+        if not faces:
+            raise NoFaceFound()
+        face = faces[0]
+        if min(face.width, face.height) < MIN_SOURCE_FACE:
+            raise FaceTooSmall()
+        source = SourceFace(image=np.ascontiguousarray(image), face=face)
+        prepared(source)
+        return source
+
+    def swap(self, frame: Image, faces: list[Face], source: SourceFace,
+             options: SwapOptions = SwapOptions()) -> Image:
+        """A new frame with the selected faces replaced; ``frame`` is left as it was."""
+        check_image(frame)
+        out = frame.copy()
+        ready = prepared(source)
+        for face in select_faces(faces, options.faces):
+            paste_face(out, face, ready, options)
+        return out
+
+    def swap_face(self, frame: Image, face: Face, source: SourceFace,
+                  options: SwapOptions = SwapOptions()) -> Image:
+        return swap_face(frame, face, source, options)
