@@ -4,6 +4,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 
 class Job(models.Model):
@@ -47,3 +48,8 @@ class Job(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in self.FINISHED
+
+    @property
+    def is_expired(self) -> bool:
+        """True once a download (the export zip) has passed its expiry."""
+        return self.expires_at is not None and self.expires_at <= timezone.now()

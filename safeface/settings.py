@@ -27,6 +27,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "template_partials",
+    "tailwind",
+    "theme",
     "safeface",
     "accounts",
     "jobs",
@@ -63,6 +65,34 @@ TEMPLATES = [
         },
     },
 ]
+
+CACHES = {"default": env.cache("CACHE_URL", default=env("REDIS_URL", default="locmemcache://"))}
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "gallery"
+LOGOUT_REDIRECT_URL = "home"
+
+# HTTPS hardening is on whenever DEBUG is off, unless SAFEFACE_HTTPS=false (plain-HTTP local runs).
+SAFEFACE_HTTPS = env.bool("SAFEFACE_HTTPS", default=not DEBUG)
+SECURE_SSL_REDIRECT = SAFEFACE_HTTPS
+SESSION_COOKIE_SECURE = SAFEFACE_HTTPS
+CSRF_COOKIE_SECURE = SAFEFACE_HTTPS
+SECURE_HSTS_SECONDS = env.int("SAFEFACE_HSTS_SECONDS", default=31536000 if SAFEFACE_HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = SAFEFACE_HTTPS
+SECURE_HSTS_PRELOAD = SAFEFACE_HTTPS
+if env.bool("SAFEFACE_BEHIND_PROXY", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+SESSION_COOKIE_HTTPONLY = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{DATA_DIR / 'safeface.sqlite3'}")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -107,6 +137,21 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("SAFEFACE_TASK_SOFT_TIME_LIMIT", default=30 * 60)
 CELERY_TASK_TIME_LIMIT = env.int("SAFEFACE_TASK_TIME_LIMIT", default=35 * 60)
+# Run by the worker's embedded beat (scripts/run.sh starts the worker with --beat).
+CELERY_BEAT_SCHEDULE = {"housekeeping": {"task": "jobs.housekeeping", "schedule": 60 * 60}}
+CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
+
+# The data export zip can be downloaded for this long, then it is deleted.
+SAFEFACE_EXPORT_TTL_HOURS = env.int("SAFEFACE_EXPORT_TTL_HOURS", default=24)
+
+TAILWIND_APP_NAME = "theme"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env("SAFEFACE_LOG_LEVEL", default="INFO")},
+}
 
 # Engines: a backend name per capability, or "best" for the best one installed.
 SAFEFACE_MODELS_DIR = Path(env("SAFEFACE_MODELS_DIR", default=str(BASE_DIR / "models")))

@@ -1,0 +1,15 @@
+"""Account URLs; names are global (``login``, ``signup``...) as Django's auth views expect."""
+
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from accounts import views
+
+urlpatterns = [
+    path("signup/", views.signup, name="signup"),
+    path("login/", views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("password/", views.PasswordChangeView.as_view(), name="password_change"),
+    path("", views.account, name="account"),
+    path("delete/", views.account_delete, name="account_delete"),
+]
