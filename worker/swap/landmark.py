@@ -26,6 +26,9 @@ INNER_LIP_LOOP = (78, 191, 80, 81, 82, 13, 312, 311, 310, 415, 308, 324, 318, 40
                   178, 88, 95)
 UPPER_INNER_LIP, LOWER_INNER_LIP = 13, 14
 FOREHEAD, CHIN = 10, 152
+# The swap stops at mid-forehead (this mesh point): above it the mesh reaches the hairline, and
+# the source's fringe pasted onto the target's forehead looked like stray strokes.
+MID_FOREHEAD = 151
 # Virtual points appended after the 478 mesh points: the centres of the loops above.
 _LOOPS = (EYE_LOOP_IMAGE_LEFT, EYE_LOOP_IMAGE_RIGHT, INNER_LIP_LOOP)
 
@@ -35,6 +38,8 @@ MOUTH_OPEN_RATIO = 0.02
 # Sources are scaled so their face is at most this many pixels high: enough detail for any
 # target face on a screen, and a 1024 px portrait warps at 512 px cost (FACTS.md).
 SOURCE_FACE_SIZE = 512
+# Warp maps are rasterised on a grid at most this many samples across, then upsampled.
+RASTER_SIDE = 160
 # A source face below this height (px) cannot give a usable swap.
 MIN_SOURCE_FACE = 64
 
@@ -82,43 +87,77 @@ def rasterise_warp(target: np.ndarray, source: np.ndarray, triangles: np.ndarray
     All triangles are rasterised at once in numpy: each triangle's bounding box is enumerated,
     the pixels inside it kept. That costs about twice the face's area and no Python loop.
     """
-    tri_target = target[triangles]  # (T, 3, 2)
-    tri_source = source[triangles]
+    tri_target = target[triangles].astype(np.float64)  # (T, 3, 2)
+    tri_source = source[triangles].astype(np.float64)
     v0 = tri_target[:, 0]
-    edges = np.stack([tri_target[:, 1] - v0, tri_target[:, 2] - v0], axis=-1)  # (T, 2, 2)
-    det = edges[:, 0, 0] * edges[:, 1, 1] - edges[:, 0, 1] * edges[:, 1, 0]
+    e1, e2 = tri_target[:, 1] - v0, tri_target[:, 2] - v0
+    det = e1[:, 0] * e2[:, 1] - e1[:, 1] * e2[:, 0]
     keep = np.abs(det) > 1e-6
-    tri_target, tri_source, v0, edges, det = (tri_target[keep], tri_source[keep], v0[keep],
-                                              edges[keep], det[keep])
-    inverse = np.stack([np.stack([edges[:, 1, 1], -edges[:, 0, 1]], -1),
-                        np.stack([-edges[:, 1, 0], edges[:, 0, 0]], -1)], axis=1) / det[:, None, None]
+    tri_target, tri_source, v0, e1, e2, det = (array[keep] for array in
+                                               (tri_target, tri_source, v0, e1, e2, det))
+    # Per triangle, everything is linear in the pixel (x, y): the barycentric weights l1, l2
+    # and the source point. Twelve coefficients per triangle, gathered once per pixel.
+    a1, b1 = e2[:, 1] / det, -e2[:, 0] / det
+    a2, b2 = -e1[:, 1] / det, e1[:, 0] / det
+    c1 = -(a1 * v0[:, 0] + b1 * v0[:, 1])
+    c2 = -(a2 * v0[:, 0] + b2 * v0[:, 1])
+    s0, d1, d2 = tri_source[:, 0], tri_source[:, 1] - tri_source[:, 0], tri_source[:, 2] - tri_source[:, 0]
+    coefficients = np.stack([
+        a1, b1, c1, a2, b2, c2,
+        a1 * d1[:, 0] + a2 * d2[:, 0], b1 * d1[:, 0] + b2 * d2[:, 0],
+        s0[:, 0] + c1 * d1[:, 0] + c2 * d2[:, 0],
+        a1 * d1[:, 1] + a2 * d2[:, 1], b1 * d1[:, 1] + b2 * d2[:, 1],
+        s0[:, 1] + c1 * d1[:, 1] + c2 * d2[:, 1],
+    ], axis=1).astype(np.float32)
 
-    x0 = np.clip(np.floor(tri_target[..., 0].min(axis=1)), 0, width - 1).astype(np.int64)
-    x1 = np.clip(np.ceil(tri_target[..., 0].max(axis=1)), 0, width - 1).astype(np.int64)
-    y0 = np.clip(np.floor(tri_target[..., 1].min(axis=1)), 0, height - 1).astype(np.int64)
-    y1 = np.clip(np.ceil(tri_target[..., 1].max(axis=1)), 0, height - 1).astype(np.int64)
+    x0 = np.clip(np.floor(tri_target[..., 0].min(axis=1)), 0, width - 1).astype(np.int32)
+    x1 = np.clip(np.ceil(tri_target[..., 0].max(axis=1)), 0, width - 1).astype(np.int32)
+    y0 = np.clip(np.floor(tri_target[..., 1].min(axis=1)), 0, height - 1).astype(np.int32)
+    y1 = np.clip(np.ceil(tri_target[..., 1].max(axis=1)), 0, height - 1).astype(np.int32)
     spans_x = x1 - x0 + 1
     counts = spans_x * (y1 - y0 + 1)
-    owner = np.repeat(np.arange(len(counts)), counts)
-    local = np.arange(owner.size) - np.repeat(np.cumsum(counts) - counts, counts)
-    px = x0[owner] + local % spans_x[owner]
-    py = y0[owner] + local // spans_x[owner]
+    owner = np.repeat(np.arange(len(counts), dtype=np.int32), counts)
+    local = np.arange(owner.size, dtype=np.int32) - np.repeat(np.cumsum(counts) - counts, counts)
+    span = spans_x[owner]
+    px = x0[owner] + local % span
+    py = y0[owner] + local // span
 
-    offset = np.stack([px, py], axis=-1).astype(np.float32) - v0[owner]
-    weights = np.einsum("nij,nj->ni", inverse[owner], offset)  # barycentric l1, l2
-    l1, l2 = weights[:, 0], weights[:, 1]
+    k = coefficients[owner]
+    fx, fy = px.astype(np.float32), py.astype(np.float32)
+    l1 = k[:, 0] * fx + k[:, 1] * fy + k[:, 2]
+    l2 = k[:, 3] * fx + k[:, 4] * fy + k[:, 5]
     inside = (l1 >= -1e-4) & (l2 >= -1e-4) & (l1 + l2 <= 1 + 1e-4)
-    owner, px, py, l1, l2 = owner[inside], px[inside], py[inside], l1[inside], l2[inside]
-    src = tri_source[owner]
-    mapped = src[:, 0] + l1[:, None] * (src[:, 1] - src[:, 0]) + l2[:, None] * (src[:, 2] - src[:, 0])
+    k, fx, fy, px, py = k[inside], fx[inside], fy[inside], px[inside], py[inside]
+    mapped_x = k[:, 6] * fx + k[:, 7] * fy + k[:, 8]
+    mapped_y = k[:, 9] * fx + k[:, 10] * fy + k[:, 11]
 
     map_x = np.full((height, width), -1.0, np.float32)
     map_y = np.full((height, width), -1.0, np.float32)
     covered = np.zeros((height, width), np.uint8)
-    map_x[py, px] = mapped[:, 0]
-    map_y[py, px] = mapped[:, 1]
+    map_x[py, px] = mapped_x
+    map_y[py, px] = mapped_y
     covered[py, px] = 1
     return map_x, map_y, covered
+
+
+def warp_maps(target: np.ndarray, source: np.ndarray, triangles: np.ndarray,
+              width: int, height: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``rasterise_warp`` for a box of any size: big boxes are rasterised on a coarser grid and
+    the maps upsampled bilinearly. The maps are piecewise linear and continuous, so this moves
+    them by a fraction of a pixel at triangle edges, for a fraction of the cost."""
+    step = max(1, int(np.ceil(max(width, height) / RASTER_SIDE)))
+    if step == 1:
+        return rasterise_warp(target, source, triangles, width, height)
+    small_w, small_h = -(-width // step), -(-height // step)
+    # cv2.resize puts small pixel i at full-resolution (i + 0.5) * step - 0.5: sample there.
+    small_target = (target + 0.5) / step - 0.5
+    map_x, map_y, covered = rasterise_warp(small_target, source, triangles, small_w, small_h)
+    size = (small_w * step, small_h * step)
+    map_x = cv2.resize(map_x, size, interpolation=cv2.INTER_LINEAR)[:height, :width]
+    map_y = cv2.resize(map_y, size, interpolation=cv2.INTER_LINEAR)[:height, :width]
+    # Only where every neighbouring sample was covered are the upsampled maps all real points.
+    full = cv2.resize(covered.astype(np.float32), size, interpolation=cv2.INTER_LINEAR)
+    return map_x, map_y, (full[:height, :width] > 0.999).astype(np.uint8)
 
 
 def lab_stats(image: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -179,17 +218,25 @@ def prepare(source: SourceFace) -> PreparedSource:
 
 
 def _skin_mask(points: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-    """The face's central region (hull shrunk to 80%, eyes and mouth cut out): what colour
-    statistics are measured on, so hair, background and teeth do not skew them."""
+    """Cheeks, nose and chin (the hull shrunk to 80%, below the eyes, mouth cut out): what colour
+    statistics are measured on. Above the eyes, hair, glasses and brows skewed them."""
     mask = np.zeros(shape[:2], np.uint8)
     mesh = points[:468]
     centre = mesh.mean(axis=0)
     hull = cv2.convexHull(np.round(centre + (mesh - centre) * 0.8).astype(np.int32))
     cv2.fillConvexPoly(mask, hull, 1)
-    for loop in _LOOPS:
-        ring = points[list(loop)]
-        middle = ring.mean(axis=0)
-        cv2.fillPoly(mask, [np.round(middle + (ring - middle) * 1.4).astype(np.int32)], 0)
+    ring = points[list(INNER_LIP_LOOP)]
+    middle = ring.mean(axis=0)
+    cv2.fillPoly(mask, [np.round(middle + (ring - middle) * 1.6).astype(np.int32)], 0)
+    up = points[FOREHEAD] - points[CHIN]
+    size = float(np.linalg.norm(up)) or 1.0
+    up /= size
+    eyes = points[list(EYE_LOOP_IMAGE_LEFT + EYE_LOOP_IMAGE_RIGHT)]
+    # The lowest eyelid point along the face's up axis, less a margin for glasses' rims.
+    limit = float(((eyes - points[CHIN]) @ up).min()) - 0.06 * size
+    rows, cols = np.indices(mask.shape, dtype=np.float32)
+    height = (cols - points[CHIN, 0]) * up[0] + (rows - points[CHIN, 1]) * up[1]
+    mask[height > limit] = 0
     return mask
 
 
@@ -247,7 +294,7 @@ def paste_face(frame: Image, face: Face, source: PreparedSource, options: SwapOp
     open_mouth = mouth_is_open(local)
     if not open_mouth:
         triangles = np.vstack([triangles, mouth_triangles])
-    map_x, map_y, covered = rasterise_warp(local, source.points, triangles, x1 - x0, y1 - y0)
+    map_x, map_y, covered = warp_maps(local, source.points, triangles, x1 - x0, y1 - y0)
     warped = cv2.remap(source.crop, map_x, map_y, cv2.INTER_LINEAR,
                        borderMode=cv2.BORDER_REPLICATE)
 
@@ -265,13 +312,17 @@ def paste_face(frame: Image, face: Face, source: PreparedSource, options: SwapOp
 
 def _blend_mask(covered: np.ndarray, points: np.ndarray, open_mouth: bool, size: float,
                 feather: float) -> np.ndarray:
-    """Blend weights in 0..1: the warped area shrunk and blurred so it fades out before the
-    mesh's edge (nothing outside the face changes); with an open mouth, exactly 0 inside the
+    """Blend weights in 0..1: the warped area up to mid-forehead, shrunk and blurred so it
+    fades out before the mesh's edge (nothing outside the face changes); with an open mouth, exactly 0 inside the
     inner lips, fading in over the lips, so the target's teeth stay untouched."""
     feather = float(np.clip(feather, 0.0, 1.0))
     radius = max(1, int(round((0.01 + 0.07 * feather) * size)))
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
-    mask = cv2.erode(covered, kernel)
+    up = points[FOREHEAD] - points[CHIN]
+    up /= np.linalg.norm(up) or 1.0
+    rows, cols = np.indices(covered.shape, dtype=np.float32)
+    height = (cols - points[MID_FOREHEAD, 0]) * up[0] + (rows - points[MID_FOREHEAD, 1]) * up[1]
+    mask = cv2.erode(covered * (height <= 0), kernel)
     if open_mouth:
         mouth = np.zeros_like(covered)
         cv2.fillPoly(mouth, [np.round(points[list(INNER_LIP_LOOP)]).astype(np.int32)], 1)
