@@ -10,7 +10,13 @@ from typing import Any, Callable, Sequence
 import cv2
 import numpy as np
 
-from worker.analysis import box_iou, create_face_mesh, face_from_landmarks, mesh_results_to_pixels
+from worker.analysis import (
+    box_iou,
+    create_face_detector,
+    create_face_mesh,
+    face_from_landmarks,
+    mesh_results_to_pixels,
+)
 from worker.errors import NoFaceFound
 from worker.types import Face, FaceSelection, Image
 
@@ -34,7 +40,7 @@ class OneEuroFilter:
     speed before it raises the cutoff, so one ``beta`` suits faces of any size in pixels.
     """
 
-    def __init__(self, *, min_cutoff: float = 1.0, beta: float = 0.5, d_cutoff: float = 1.0):
+    def __init__(self, *, min_cutoff: float = 1.0, beta: float = 3.0, d_cutoff: float = 1.0):
         self.min_cutoff = min_cutoff
         self.beta = beta
         self.d_cutoff = d_cutoff
@@ -99,18 +105,21 @@ class FaceTracker:
     """
 
     def __init__(self, detect: Detector, selection: FaceSelection = "all", *,
-                 redetect_every: int = 50, search_every: int = 5, max_misses: int = 3,
-                 max_faces: int = 8, min_cutoff: float = 1.0, beta: float = 0.5):
+                 redetect_every: int = 50, search_every: int = 10, watch_every: int = 3,
+                 max_misses: int = 2, max_faces: int = 8, min_cutoff: float = 1.0,
+                 beta: float = 3.0):
         self._detect = detect
         self._selection = selection
         self._redetect_every = redetect_every
         self._search_every = search_every
+        self._watch_every = watch_every
         self._max_misses = max_misses
         self._max_faces = max_faces
         self._min_cutoff = min_cutoff
         self._beta = beta
         self._tracks: list[Track] = []
         self._selected: set[int] | None = None
+        self._quick_detector: Any = None
         self._next_id = 0
         self._frames = 0
         self._since_detect = 0
@@ -125,15 +134,14 @@ class FaceTracker:
         for track in self._tracks:
             if track.misses <= self._max_misses:
                 self._follow(track, frame, time)
-        # A face lost for good is forgotten when any face will do; a chosen face stays known,
-        # without a mesh, until a detection overlaps where it was last seen.
-        self._tracks = [t for t in self._tracks
-                        if t.misses <= self._max_misses or self._selection != "all"]
-        for track in self._tracks:
-            if track.misses > self._max_misses and track.mesh is not None:
+            elif track.mesh is not None:
                 track.mesh.close()
                 track.mesh = None
-        if self._due_for_detection():
+        # A face lost for good is forgotten when any face will do; a chosen face stays known,
+        # without a mesh, until a detection overlaps where it was last seen.
+        if self._selection == "all":
+            self._tracks = [t for t in self._tracks if t.misses <= self._max_misses]
+        if self._should_detect(frame):
             self._redetect(frame, time)
         self._frames += 1
         self._since_detect += 1
@@ -146,16 +154,46 @@ class FaceTracker:
                 track.mesh.close()
                 track.mesh = None
         self._tracks = []
+        if self._quick_detector is not None:
+            self._quick_detector.close()
+            self._quick_detector = None
 
     def _is_selected(self, track: Track) -> bool:
         return self._selection == "all" or (self._selected is not None and track.id in self._selected)
 
-    def _due_for_detection(self) -> bool:
+    def _should_detect(self, frame: Image) -> bool:
+        """Whether to run the full detector (about 120 ms at 720p) on this frame.
+
+        It runs on the first frame, every ``redetect_every`` frames, and every ``search_every``
+        frames while a wanted face is missing. In between, the quick whole-frame detector (a
+        few ms; it misses small faces) looks for a face that no track covers: every frame while
+        a wanted face is missing, every ``watch_every`` frames for newcomers when any face
+        will do. When it sees one, the full detector runs at once.
+        """
         if self._frames == 0 or self._since_detect >= self._redetect_every:
             return True
-        searching = self._selected is None or any(
-            t.face is None and self._is_selected(t) for t in self._tracks)
-        return searching and self._since_detect >= self._search_every
+        live = [t for t in self._tracks if t.face is not None]
+        if self._selection == "all":
+            searching = not live
+        else:
+            searching = self._selected is None or any(t.face is None for t in self._tracks)
+        if searching and self._since_detect >= self._search_every:
+            return True
+        if searching or (self._selection == "all" and self._frames % self._watch_every == 0):
+            return self._quick_finds_new_face(frame, live)
+        return False
+
+    def _quick_finds_new_face(self, frame: Image, live: list[Track]) -> bool:
+        if self._quick_detector is None:
+            self._quick_detector = create_face_detector(model_selection=1, min_score=0.6)
+        height, width = frame.shape[:2]
+        for detection in self._quick_detector.process(frame).detections or ():
+            box = detection.location_data.relative_bounding_box
+            cx, cy = (box.xmin + box.width / 2) * width, (box.ymin + box.height / 2) * height
+            if not any(t.last_box[0] <= cx <= t.last_box[2] and t.last_box[1] <= cy <= t.last_box[3]
+                       for t in live):
+                return True
+        return False
 
     def _follow(self, track: Track, frame: Image, time: float) -> None:
         """Move a track to this frame by running its mesh on a crop around its last box."""

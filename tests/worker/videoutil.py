@@ -11,7 +11,8 @@ import av
 import cv2
 import numpy as np
 
-SAMPLE_RATE = 44100
+# 48 kHz suits both AAC and Opus (which accepts nothing else).
+SAMPLE_RATE = 48000
 
 
 def moving_photo_frames(photo: np.ndarray, *, frames: int, size: tuple[int, int] = (640, 480),
