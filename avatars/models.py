@@ -65,7 +65,9 @@ class Generation(models.Model):
     """One press of Generate: a batch of candidates made by a job from the asked attributes."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="generations")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="generations"
+    )
     job = models.OneToOneField("jobs.Job", on_delete=models.CASCADE, related_name="generation")
     attributes = models.JSONField(default=dict)  # validated: {field: value or "any"}
     count = models.PositiveSmallIntegerField()
@@ -93,6 +95,10 @@ class Candidate(models.Model):
     honoured = models.JSONField(default=dict)  # {field: {"asked", "measured", "honoured"}}
     engine = models.CharField(max_length=40)
     engine_version = models.CharField(max_length=40, blank=True)
+    # Set once the user saves this candidate, so the same face is not saved twice.
+    saved_as = models.OneToOneField(
+        Avatar, on_delete=models.SET_NULL, null=True, blank=True, related_name="candidate"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
