@@ -139,6 +139,8 @@ CELERY_TASK_SOFT_TIME_LIMIT = env.int("SAFEFACE_TASK_SOFT_TIME_LIMIT", default=3
 CELERY_TASK_TIME_LIMIT = env.int("SAFEFACE_TASK_TIME_LIMIT", default=35 * 60)
 # Run by the worker's embedded beat (scripts/run.sh starts the worker with --beat).
 CELERY_BEAT_SCHEDULE = {"housekeeping": {"task": "jobs.housekeeping", "schedule": 60 * 60}}
+# Unpicked avatar candidates are deleted a day after their generation.
+CELERY_BEAT_SCHEDULE["avatar-candidates"] = {"task": "avatars.cleanup_candidates", "schedule": 60 * 60}
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 
 # The data export zip can be downloaded for this long, then it is deleted.
