@@ -85,8 +85,10 @@ def _upload_page(request: HttpRequest, form: UploadForm, error: str | None = Non
             "video_minutes": round(settings.SAFEFACE_MAX_VIDEO_SECONDS / 60),
         },
     }
-    template = "swaps/new.html#upload-form" if request.htmx else "swaps/new.html"
-    return render(request, template, context, status=status)
+    if request.htmx:
+        # htmx swaps in only 2xx responses: the form with its error must come back as one.
+        return render(request, "swaps/new.html#upload-form", context)
+    return render(request, "swaps/new.html", context, status=status)
 
 
 def target_url(target: Target) -> str:
