@@ -1,0 +1,1 @@
+"""SafeFace management commands."""
