@@ -24,7 +24,8 @@ from worker.analysis import MediapipeAnalyser
 from worker.swap.landmark import LandmarkSwapper
 from worker.tracking import FaceTracker, OneEuroFilter
 from worker.types import SwapOptions
-from worker.video import AI_GENERATED_COMMENT, probe, swap_video
+from worker.provenance import VIDEO_COMMENT
+from worker.video import probe, swap_video
 
 FPS = 25
 FRAMES = 40
@@ -97,7 +98,7 @@ def test_swap_keeps_frame_count_rate_duration_and_aac_audio(clip, swapped):
         assert audio_out.frames == audio_in.frames
         assert float(audio_out.duration * audio_out.time_base) == pytest.approx(
             float(audio_in.duration * audio_in.time_base), abs=0.03)
-        assert after.metadata.get("comment") == AI_GENERATED_COMMENT
+        assert after.metadata.get("comment") == VIDEO_COMMENT
     data = output.read_bytes()
     assert data.index(b"moov") < data.index(b"mdat"), "movflags=+faststart puts the index first"
 

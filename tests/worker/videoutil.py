@@ -3,6 +3,7 @@ sine-tone audio track; and readers that decode clips back to upright RGB frames.
 
 from __future__ import annotations
 
+import itertools
 from fractions import Fraction
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -59,24 +60,28 @@ def write_clip(path: Path, frames: Iterable[np.ndarray], *, fps: int = 25, audio
     """Encode RGB frames into ``path`` (container from its suffix) with a sine tone in ``audio``
     ("aac", "libopus" or None) as long as the video. ``rotation`` stores a display matrix that
     turns the stored picture counterclockwise by that many degrees when shown."""
-    frames = list(frames)
+    frames = iter(frames)
+    first = next(frames)
+    count = 0
     with av.open(str(path), "w") as container:
         video = container.add_stream(codec, rate=fps)
-        video.height, video.width = frames[0].shape[:2]
+        video.height, video.width = first.shape[:2]
         video.pix_fmt = "yuv420p"
         if rotation:
             video.set_display_rotation(rotation)
         sound = container.add_stream(audio, rate=SAMPLE_RATE) if audio else None
         if sound is not None:
             sound.layout = "mono"
-        for index, image in enumerate(frames):
+        # Streamed, so long clips take no more memory than short ones.
+        for index, image in enumerate(itertools.chain([first], frames)):
             frame = av.VideoFrame.from_ndarray(image, format="rgb24")
             frame.pts = index
             frame.time_base = Fraction(1, fps)
             container.mux(video.encode(frame))
+            count += 1
         container.mux(video.encode(None))
         if sound is not None:
-            _write_audio(container, sound, len(frames) / fps)
+            _write_audio(container, sound, count / fps)
     return path
 
 

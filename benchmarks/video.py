@@ -1,0 +1,180 @@
+"""Video swap benchmark: swap time against a plain transcode, frames per second at 720p and
+1080p with one and four faces, and peak memory for a short and a long clip.
+
+Run ``python -m benchmarks.video``; the figures it prints are quoted in docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import av
+import numpy as np
+from PIL import Image
+
+from tests.worker.videoutil import moving_photo_frames, write_clip
+from worker.analysis import MediapipeAnalyser
+from worker.swap.landmark import LandmarkSwapper
+from worker.tracking import FaceTracker
+from worker.types import SwapOptions
+from worker.video import PIXEL_FORMAT, VIDEO_CODEC, VIDEO_CODEC_OPTIONS, swap_video
+
+SHARED_AVATAR = Path(__file__).resolve().parent.parent.parent / "shared/fixtures/mobius/avatar-a.png"
+FPS = 25
+OPTIONS = SwapOptions()
+
+
+def astronaut() -> np.ndarray:
+    from skimage import data
+
+    return np.ascontiguousarray(data.astronaut())
+
+
+def source_image() -> np.ndarray:
+    """The Mobius avatar from ../shared (the benchmark needs a generated face to swap in)."""
+    if not SHARED_AVATAR.exists():
+        sys.exit(f"{SHARED_AVATAR} is absent: the benchmark needs a generated source face")
+    return np.asarray(Image.open(SHARED_AVATAR).convert("RGB"))
+
+
+def make_clip(path: Path, *, size: tuple[int, int], seconds: float, tiles: int = 1) -> Path:
+    """A clip of the astronaut (``tiles`` x ``tiles`` of her for several faces), AAC tone."""
+    frames = moving_photo_frames(astronaut(), frames=int(seconds * FPS), size=size, tiles=tiles)
+    return write_clip(path, frames, fps=FPS)
+
+
+def plain_transcode(input_path: Path, output_path: Path) -> int:
+    """Decode and re-encode with the swap's encoder settings, audio copied: the floor any
+    video pipeline pays. Returns the frame count."""
+    frames = 0
+    with av.open(str(input_path)) as source, av.open(
+        str(output_path), "w", format="mp4", options={"movflags": "+faststart"}
+    ) as target:
+        video_in = source.streams.video[0]
+        video_in.thread_type = "AUTO"
+        audio_in = source.streams.audio[0]
+        video_out = target.add_stream(VIDEO_CODEC, rate=video_in.average_rate,
+                                      options=VIDEO_CODEC_OPTIONS)
+        video_out.width, video_out.height = video_in.width, video_in.height
+        video_out.pix_fmt = PIXEL_FORMAT
+        video_out.time_base = video_in.time_base
+        video_out.codec_context.time_base = video_in.time_base
+        audio_out = target.add_stream_from_template(audio_in)
+        for packet in source.demux(video_in, audio_in):
+            if packet.stream is audio_in:
+                if packet.dts is not None:
+                    packet.stream = audio_out
+                    target.mux(packet)
+                continue
+            for frame in packet.decode():
+                frame.pict_type = av.video.frame.PictureType.NONE
+                target.mux(video_out.encode(frame))
+                frames += 1
+        target.mux(video_out.encode(None))
+    return frames
+
+
+def timed_swap(clip: Path, output: Path, swapper: LandmarkSwapper, analyser: MediapipeAnalyser,
+               source: object) -> float:
+    start = time.perf_counter()
+    swap_video(clip, output, source, OPTIONS, swapper=swapper, detect=analyser.analyse)
+    return time.perf_counter() - start
+
+
+def stage_times(clip: Path, swapper: LandmarkSwapper, analyser: MediapipeAnalyser,
+                source: object) -> tuple[float, float, float]:
+    """Seconds spent decoding (to RGB), tracking and swapping, and encoding (from RGB), each
+    stage run alone: their sum is what a pipeline without overlap would take."""
+    start = time.perf_counter()
+    with av.open(str(clip)) as container:
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        images = [frame.to_ndarray(format="rgb24") for frame in container.decode(stream)]
+    decode = time.perf_counter() - start
+    start = time.perf_counter()
+    tracker = FaceTracker(analyser.analyse)
+    swapped = []
+    for index, image in enumerate(images):
+        faces = tracker.update(image, index / FPS)
+        swapped.append(swapper.swap(image, faces, source, OPTIONS) if faces else image)
+    tracker.close()
+    swap = time.perf_counter() - start
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory() as work, av.open(f"{work}/out.mp4", "w") as target:
+        video = target.add_stream(VIDEO_CODEC, rate=FPS, options=VIDEO_CODEC_OPTIONS)
+        video.height, video.width = images[0].shape[:2]
+        video.pix_fmt = PIXEL_FORMAT
+        for image in swapped:
+            target.mux(video.encode(av.VideoFrame.from_ndarray(image, format="rgb24")))
+        target.mux(video.encode(None))
+    encode = time.perf_counter() - start
+    return decode, swap, encode
+
+
+def memory_child(clip: Path) -> None:
+    """Run in a child process: swap the clip and print the process's peak RSS in MB."""
+    swapper, analyser = LandmarkSwapper(), MediapipeAnalyser()
+    source = swapper.prepare_source(source_image())
+    with tempfile.TemporaryDirectory() as work:
+        swap_video(clip, Path(work) / "out.mp4", source, SwapOptions(), swapper=swapper,
+                   detect=analyser.analyse)
+    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+
+
+def peak_memory_mb(clip: Path) -> float:
+    result = subprocess.run([sys.executable, "-m", "benchmarks.video", "--memory-child", str(clip)],
+                            check=True, capture_output=True, text=True)
+    return float(result.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--memory-child", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--seconds", type=float, default=6.0, help="length of the speed clips")
+    args = parser.parse_args()
+    if args.memory_child:
+        memory_child(args.memory_child)
+        return
+
+    swapper, analyser = LandmarkSwapper(), MediapipeAnalyser()
+    source = swapper.prepare_source(source_image())
+    with tempfile.TemporaryDirectory() as work_dir:
+        work = Path(work_dir)
+        print("Video swap benchmark (noisy: the machine's 2 cores are shared)")
+        clip = make_clip(work / "720p.mp4", size=(1280, 720), seconds=args.seconds)
+        frames = int(args.seconds * FPS)
+        plain_transcode(clip, work / "warm.mp4")
+        start = time.perf_counter()
+        plain_transcode(clip, work / "plain.mp4")
+        plain = time.perf_counter() - start
+        timed_swap(clip, work / "warm.mp4", swapper, analyser, source)
+        swap = timed_swap(clip, work / "swap.mp4", swapper, analyser, source)
+        print(f"720p, 1 face, {frames} frames: plain transcode {plain:.2f} s "
+              f"({frames / plain:.0f} fps), swap {swap:.2f} s ({frames / swap:.1f} fps), "
+              f"ratio {swap / plain:.2f}x")
+        decode, work_s, encode = stage_times(clip, swapper, analyser, source)
+        print(f"  stages alone: decode {decode:.2f} s, track+swap {work_s:.2f} s, encode "
+              f"{encode:.2f} s; sum {decode + work_s + encode:.2f} s vs pipelined {swap:.2f} s")
+
+        for size, label in (((1280, 720), "720p"), ((1920, 1080), "1080p")):
+            for tiles, faces in ((1, "1 face"), (2, "4 faces")):
+                clip = make_clip(work / f"{label}-{tiles}.mp4", size=size, seconds=args.seconds,
+                                 tiles=tiles)
+                elapsed = timed_swap(clip, work / "out.mp4", swapper, analyser, source)
+                print(f"{label}, {faces}: {frames / elapsed:.1f} fps")
+
+        short = make_clip(work / "10s.mp4", size=(640, 360), seconds=10)
+        long = make_clip(work / "120s.mp4", size=(640, 360), seconds=120)
+        short_mb, long_mb = peak_memory_mb(short), peak_memory_mb(long)
+        print(f"peak RSS, 640x360: 10 s clip {short_mb:.0f} MB, 120 s clip {long_mb:.0f} MB, "
+              f"ratio {long_mb / short_mb:.2f}")
+
+
+if __name__ == "__main__":
+    main()
