@@ -119,7 +119,11 @@ def _analyse_image(path: Path, file_type: FileType, *, size: int) -> _Analysed:
         # Opening reads only the header: the pixel count is known before any pixel is decoded.
         with PILImage.open(path) as header:
             width, height = header.size
-    except (OSError, PILImage.DecompressionBombError, ValueError) as error:
+    except PILImage.DecompressionBombError as error:
+        # Pillow refuses headers claiming over ~180 megapixels before we can read the size.
+        raise errors.ImageTooLarge(
+            f"This image is larger than the {limit / 1e6:.0f} megapixels we accept.") from error
+    except (OSError, ValueError) as error:
         raise errors.CorruptImage() from error
     if width * height > limit:
         raise errors.ImageTooLarge(
@@ -193,8 +197,6 @@ def _usable_faces(faces: list[Face], *, video: bool = False) -> list[Face]:
 
 
 def _store_target(*, owner, upload: UploadedFile, path: Path, analysed: _Analysed) -> Target:
-    from worker import imageio
-
     file_type = analysed.file_type
     target = Target(
         owner=owner, kind=file_type.kind, content_type=file_type.content_type,
@@ -204,12 +206,11 @@ def _store_target(*, owner, upload: UploadedFile, path: Path, analysed: _Analyse
     )
     try:
         if analysed.image is not None:
-            # Re-encoding keeps only the pixels: EXIF, GPS and any other metadata are dropped.
-            with tempfile.TemporaryDirectory(prefix="safeface-reencode-") as folder:
-                clean = Path(folder) / f"target.{file_type.extension}"
-                imageio.save_image(clean, analysed.image, format=_image_format(file_type))
-                with clean.open("rb") as handle:
-                    target.file.save(clean.name, File(handle), save=False)
+            # Re-encoded from the pixels alone (orientation already applied): EXIF, GPS and
+            # every other piece of the upload's metadata are dropped. Not through
+            # imageio.save_image, which would label the user's own photo as AI-made.
+            target.file.save(f"target.{file_type.extension}",
+                             ContentFile(_encode(analysed.image, file_type)), save=False)
         else:
             with path.open("rb") as handle:
                 target.file.save(f"target.{file_type.extension}", File(handle), save=False)
@@ -225,8 +226,15 @@ def _store_target(*, owner, upload: UploadedFile, path: Path, analysed: _Analyse
     return target
 
 
-def _image_format(file_type: FileType) -> str:
-    return {"jpg": "jpeg", "png": "png", "webp": "webp"}[file_type.extension]
+def _encode(image: np.ndarray, file_type: FileType) -> bytes:
+    buffer = io.BytesIO()
+    picture = PILImage.fromarray(image)
+    if file_type.extension == "png":
+        picture.save(buffer, format="PNG")
+    else:
+        picture.save(buffer, format="JPEG" if file_type.extension == "jpg" else "WEBP",
+                     quality=95)
+    return buffer.getvalue()
 
 
 def _face_record(target: Target, frame: np.ndarray, face: Face, index: int) -> dict:
@@ -365,7 +373,8 @@ def swap_render(
         result = provenance.mark(result)
         extension = target.extension or "png"
         output = workdir / f"output.{extension}"
-        imageio.save_image(output, result, format=_image_format_by_extension(extension))
+        imageio.save_image(output, result, format=_image_format_by_extension(extension),
+                           engine=swapper.name)
         preview = result
     else:
         output = workdir / "output.mp4"

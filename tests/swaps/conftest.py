@@ -65,10 +65,10 @@ def astronaut_jpeg(astronaut) -> bytes:
 
 @pytest.fixture(scope="session")
 def clips(tmp_path_factory, astronaut) -> dict[str, Path]:
-    """A 1-second 320x240 clip of the moving astronaut in each accepted container, with audio
+    """A 1-second 480x360 clip of the moving astronaut in each accepted container, with audio
     where the container takes AAC (Opus in WebM)."""
     folder = tmp_path_factory.mktemp("clips")
-    frames = list(moving_photo_frames(astronaut, frames=12, size=(320, 240)))
+    frames = list(moving_photo_frames(astronaut, frames=12, size=(480, 360)))
     made = {}
     for extension, codec in VIDEO_TYPES.items():
         audio = "libopus" if extension == "webm" else "aac"
