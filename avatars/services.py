@@ -3,7 +3,6 @@ delete, and clean up old candidates."""
 
 from __future__ import annotations
 
-import io
 import os
 import posixpath
 import random
@@ -18,16 +17,16 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models.fields.files import FieldFile
 from django.utils import timezone
-from PIL import Image as PILImage
 
 from avatars import selectors
 from avatars.models import Avatar, Candidate, Generation
 from jobs import services as jobs
 from jobs.models import Job
 from jobs.runner import JobContext
-from worker import api
+from worker import api, provenance
 from worker.attributes import Attributes, surprise, validate
 from worker.errors import ModelUnavailable
+from worker.imageio import save_image
 from worker.types import GeneratedFace
 
 MAX_CANDIDATES = 8
@@ -127,27 +126,13 @@ def generation_run(*, generation: Generation, context: JobContext) -> None:
 
 
 def _png(image: np.ndarray, *, engine: str) -> bytes:
-    """PNG bytes, through the engine's ``save_image`` (which writes the AI-made metadata)
-    where it is installed."""
-    try:
-        from worker.imageio import save_image
-    except ImportError:
-        buffer = io.BytesIO()
-        PILImage.fromarray(image).save(buffer, format="PNG")
-        return buffer.getvalue()
+    """PNG bytes carrying SafeFace's AI-generated statement (and no other metadata)."""
     with tempfile.TemporaryDirectory(prefix="safeface-avatar-") as folder:
-        path = Path(folder) / "image.png"
-        save_image(path, image, format="png")
+        path = save_image(
+            Path(folder) / "image.png", image, format="png", engine=engine,
+            source_type=provenance.GENERATED,
+        )
         return path.read_bytes()
-
-
-def _marked(image: np.ndarray) -> np.ndarray:
-    """The portrait with the visible AI-made badge, where the provenance module is installed."""
-    try:
-        from worker.provenance import mark
-    except ImportError:
-        return image
-    return mark(image)
 
 
 def _honoured(face: GeneratedFace) -> dict[str, dict]:
@@ -186,9 +171,9 @@ def candidate_store(*, generation: Generation, index: int, face: GeneratedFace) 
         engine_version=face.version,
     )
     try:
-        candidate.image.save(
-            "image.png", ContentFile(_png(_marked(face.image), engine=face.backend)), save=False
-        )
+        # The visible AI-made badge goes on the portrait, the one image shown and swapped from.
+        portrait = provenance.mark(face.image)
+        candidate.image.save("image.png", ContentFile(_png(portrait, engine=face.backend)), save=False)
         candidate.face_crop.save(
             "face.png", ContentFile(_png(face.face_crop, engine=face.backend)), save=False
         )

@@ -119,6 +119,11 @@ def test_candidates_are_stored_one_by_one_with_progress(
     candidates = list(generation.candidates.all())
     assert [c.seed for c in candidates] == [7, 1007, 2007]
     assert all(c.engine == FLAT for c in candidates)
+    with Image.open(io.BytesIO(stored_bytes(candidates[0].image))) as portrait:
+        assert "AI-generated" in portrait.info["Description"]
+        assert FLAT in portrait.info["Description"]
+        # The engine drew a flat square: anything else on it is the visible AI-made badge.
+        assert len(np.unique(np.asarray(portrait.convert("RGB")).reshape(-1, 3), axis=0)) > 1
     assert candidates[0].honoured["glasses"] == {
         "asked": "glasses",
         "measured": "none",
