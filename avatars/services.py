@@ -173,7 +173,9 @@ def candidate_store(*, generation: Generation, index: int, face: GeneratedFace) 
     try:
         # The visible AI-made badge goes on the portrait, the one image shown and swapped from.
         portrait = provenance.mark(face.image)
-        candidate.image.save("image.png", ContentFile(_png(portrait, engine=face.backend)), save=False)
+        candidate.image.save(
+            "image.png", ContentFile(_png(portrait, engine=face.backend)), save=False
+        )
         candidate.face_crop.save(
             "face.png", ContentFile(_png(face.face_crop, engine=face.backend)), save=False
         )
