@@ -23,9 +23,16 @@ install-test: $(VENV)/.installed-test
 
 ## Run SafeFace: web server and one worker, embedded database and broker; Ctrl-C stops both.
 run: install
-	$(BIN)/python manage.py migrate --no-input
-	$(BIN)/python manage.py collectstatic --no-input -v 0
 	bash scripts/run.sh
+
+## Rebuild static/css/app.css from the Tailwind theme (needs Node and npm; the built file is committed).
+css: install
+	$(BIN)/python manage.py tailwind install
+	$(BIN)/python manage.py tailwind build
+
+## Screenshots of the main pages at desktop and phone widths (needs Debian's chromium).
+screenshots: install-test
+	$(BIN)/python scripts/screenshots.py screenshots-tmp
 
 ## Run the test suite (installs what the tests need first).
 test: install-test
