@@ -1,4 +1,4 @@
-"""Face analysis on mediapipe: detection (whole image and tiles), 478-point mesh, keypoints, pose."""
+"""Face analysis on mediapipe: detection (whole image and tiles), 478-point mesh, pose."""
 
 from __future__ import annotations
 
@@ -66,9 +66,10 @@ def box_iou(a: tuple[float, float, float, float], b: tuple[float, float, float, 
 
 
 def check_image(image: Any) -> None:
-    """Raise ValueError unless ``image`` is an RGB uint8 array of shape (H, W, 3)."""
+    """Raise unless ``image`` is an RGB uint8 array of shape (H, W, 3): TypeError for what is
+    not an array at all, ValueError for an array of the wrong kind."""
     if not isinstance(image, np.ndarray):
-        raise ValueError("expected a numpy array")
+        raise TypeError("expected a numpy array")
     if image.dtype != np.uint8:
         raise ValueError(f"expected a uint8 image, got {image.dtype}")
     if image.ndim != 3 or image.shape[2] != 3:
@@ -179,7 +180,8 @@ def _tiles(width: int, height: int) -> list[tuple[int, int, int, int]]:
     return windows
 
 
-def box_overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
+def box_overlap(a: tuple[float, float, float, float],
+                b: tuple[float, float, float, float]) -> float:
     """Intersection over the smaller box's area: 1.0 when one box lies inside the other."""
     ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
     iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))

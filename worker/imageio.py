@@ -1,4 +1,4 @@
-"""Reading untrusted image files safely into RGB arrays, and writing outputs with provenance only."""
+"""Reading untrusted image files safely into RGB arrays; writing outputs with provenance only."""
 
 from __future__ import annotations
 

@@ -52,7 +52,7 @@ def xmp_packet(engine: str = "", source_type: str = COMPOSITE) -> bytes:
         f'<Iptc4xmpExt:DigitalSourceType>{_IPTC_SOURCE_TYPE}{source_type}'
         '</Iptc4xmpExt:DigitalSourceType>'
         '</rdf:Description></rdf:RDF></x:xmpmeta><?xpacket end="w"?>'
-    ).encode("utf-8")
+    ).encode()
 
 
 def badge_size(width: int, height: int) -> int:

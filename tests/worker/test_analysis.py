@@ -1,4 +1,4 @@
-"""Face analysis on real photos: faces found where they are, small and several, bad input refused."""
+"""Face analysis on real photos: faces found where they are, small and several; bad input."""
 
 import cv2
 import numpy as np
@@ -126,11 +126,15 @@ def test_no_face_gives_an_empty_list(analyser):
     np.zeros((64, 64), np.uint8),
     np.zeros((64, 64, 4), np.uint8),
     np.zeros((0, 0, 3), np.uint8),
-    [[0, 0, 0]],
 ])
 def test_bad_input_is_refused(analyser, bad):
     with pytest.raises(ValueError):
         analyser.analyse(bad)
+
+
+def test_a_list_is_not_an_image(analyser):
+    with pytest.raises(TypeError):
+        analyser.analyse([[0, 0, 0]])
 
 
 def test_face_from_landmarks_rebuilds_the_face(astronaut_face):
@@ -163,7 +167,8 @@ def test_roll_follows_an_in_plane_rotation(analyser, astronaut, angle):
 
 
 @pytest.mark.parametrize(("turn", "expected"), [
-    ({"yaw": 30}, "yaw"), ({"yaw": -30}, "yaw"), ({"pitch": 20}, "pitch"), ({"pitch": -20}, "pitch"),
+    ({"yaw": 30}, "yaw"), ({"yaw": -30}, "yaw"),
+    ({"pitch": 20}, "pitch"), ({"pitch": -20}, "pitch"),
 ])
 def test_pose_signs_on_a_projected_head(turn, expected):
     """Project the canonical head turned by a known angle; the estimate reads it back."""

@@ -27,7 +27,8 @@ def _png_chunk(kind: bytes, data: bytes) -> bytes:
 @pytest.mark.parametrize("fmt", ["JPEG", "PNG", "WEBP"])
 def test_formats_load_as_rgb_uint8(astronaut, tmp_path, fmt):
     path = tmp_path / f"photo.{fmt.lower()}"
-    path.write_bytes(_encode(astronaut, fmt, quality=95) if fmt != "PNG" else _encode(astronaut, fmt))
+    params = {} if fmt == "PNG" else {"quality": 95}
+    path.write_bytes(_encode(astronaut, fmt, **params))
     for source in (path, str(path), path.read_bytes(), io.BytesIO(path.read_bytes())):
         image = load_image(source)
         assert image.dtype == np.uint8 and image.shape == astronaut.shape

@@ -1,4 +1,4 @@
-"""The classical face swapper: piecewise-affine warp over the face mesh, LAB colour match, feathered blend."""
+"""The classical face swapper: piecewise-affine mesh warp, LAB colour match, feathered blend."""
 
 from __future__ import annotations
 
@@ -38,6 +38,7 @@ MOUTH_OPEN_RATIO = 0.02
 # Sources are scaled so their face is at most this many pixels high: enough detail for any
 # target face on a screen, and a 1024 px portrait warps at 512 px cost (FACTS.md).
 SOURCE_FACE_SIZE = 512
+DEFAULT_OPTIONS = SwapOptions()
 # Warp maps are rasterised on a grid at most this many samples across, then upsampled.
 RASTER_SIDE = 160
 # A source face below this height (px) cannot give a usable swap.
@@ -101,7 +102,8 @@ def rasterise_warp(target: np.ndarray, source: np.ndarray, triangles: np.ndarray
     a2, b2 = -e1[:, 1] / det, e1[:, 0] / det
     c1 = -(a1 * v0[:, 0] + b1 * v0[:, 1])
     c2 = -(a2 * v0[:, 0] + b2 * v0[:, 1])
-    s0, d1, d2 = tri_source[:, 0], tri_source[:, 1] - tri_source[:, 0], tri_source[:, 2] - tri_source[:, 0]
+    s0 = tri_source[:, 0]
+    d1, d2 = tri_source[:, 1] - s0, tri_source[:, 2] - s0
     coefficients = np.stack([
         a1, b1, c1, a2, b2, c2,
         a1 * d1[:, 0] + a2 * d2[:, 0], b1 * d1[:, 0] + b2 * d2[:, 0],
@@ -264,7 +266,7 @@ def select_faces(faces: list[Face], selection: FaceSelection) -> list[Face]:
     if selection == "largest":
         return [max(faces, key=lambda face: face.area)]
     if isinstance(selection, str):
-        raise ValueError(f"unknown face selection {selection!r}")
+        raise TypeError(f"unknown face selection {selection!r}")
     chosen = []
     for index in selection:
         if not 0 <= index < len(faces):
@@ -313,10 +315,10 @@ def paste_face(frame: Image, face: Face, source: PreparedSource, options: SwapOp
 def _blend_mask(covered: np.ndarray, points: np.ndarray, open_mouth: bool, size: float,
                 feather: float) -> np.ndarray:
     """Blend weights in 0..1: the warped area up to mid-forehead, shrunk and blurred so it
-    fades out before the mesh's edge (nothing outside the face changes); with an open mouth, exactly 0 inside the
-    inner lips, fading in over the lips, so the target's teeth stay untouched."""
+    fades out before the mesh's edge (nothing outside the face changes); with an open mouth,
+    exactly 0 inside the inner lips, fading in over the lips, so the target's teeth stay."""
     feather = float(np.clip(feather, 0.0, 1.0))
-    radius = max(1, int(round((0.01 + 0.07 * feather) * size)))
+    radius = max(1, round((0.01 + 0.07 * feather) * size))
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
     up = points[FOREHEAD] - points[CHIN]
     up /= np.linalg.norm(up) or 1.0
@@ -326,7 +328,7 @@ def _blend_mask(covered: np.ndarray, points: np.ndarray, open_mouth: bool, size:
     if open_mouth:
         mouth = np.zeros_like(covered)
         cv2.fillPoly(mouth, [np.round(points[list(INNER_LIP_LOOP)]).astype(np.int32)], 1)
-        lip_radius = max(1, int(round(0.012 * size)))
+        lip_radius = max(1, round(0.012 * size))
         lip_kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE,
                                                (2 * lip_radius + 1, 2 * lip_radius + 1))
         mask[cv2.dilate(mouth, lip_kernel) > 0] = 0
@@ -340,7 +342,7 @@ def _blend_mask(covered: np.ndarray, points: np.ndarray, open_mouth: bool, size:
 
 
 def swap_face(frame: Image, face: Face, source: SourceFace,
-              options: SwapOptions = SwapOptions()) -> Image:
+              options: SwapOptions = DEFAULT_OPTIONS) -> Image:
     """A copy of ``frame`` with one face (landmarks already known, e.g. from tracking) replaced."""
     out = frame.copy()
     paste_face(out, face, prepared(source), options)
@@ -379,7 +381,7 @@ class LandmarkSwapper:
         return source
 
     def swap(self, frame: Image, faces: list[Face], source: SourceFace,
-             options: SwapOptions = SwapOptions()) -> Image:
+             options: SwapOptions = DEFAULT_OPTIONS) -> Image:
         """A new frame with the selected faces replaced; ``frame`` is left as it was."""
         check_image(frame)
         out = frame.copy()
@@ -389,5 +391,5 @@ class LandmarkSwapper:
         return out
 
     def swap_face(self, frame: Image, face: Face, source: SourceFace,
-                  options: SwapOptions = SwapOptions()) -> Image:
+                  options: SwapOptions = DEFAULT_OPTIONS) -> Image:
         return swap_face(frame, face, source, options)

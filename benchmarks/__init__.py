@@ -1,0 +1,1 @@
+"""Benchmark scripts; each prints the figures quoted in docs/benchmarks.md."""
