@@ -30,3 +30,7 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(_TMP / "celerybeat-schedule")
+# A file (not in-memory) SQLite test database, so a real worker process can share it
+# (tests/integration); Postgres test databases are shared by name already.
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    DATABASES["default"]["TEST"] = {"NAME": str(_TMP / "test.sqlite3")}
