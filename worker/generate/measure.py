@@ -211,14 +211,9 @@ def hair_lab(image: Image, landmarks: np.ndarray) -> np.ndarray | None:
 HAIR_NAMES = ("black", "dark-brown", "brown", "blonde", "red", "grey", "white")
 
 
-def hair_colour(image: Image, landmarks: np.ndarray) -> str | None:
-    """The hair colour name nearest the band above the forehead, or None (unmeasurable or the
-    band is skin: bald or a high forehead)."""
-    lab = hair_lab(image, landmarks)
-    skin = cheek_colour(image, landmarks)
-    if lab is None or skin is None:
-        return None
-    skin_lab = linear_to_lab(skin)
+def hair_name(lab: np.ndarray, skin_lab: np.ndarray) -> str | None:
+    """The hair colour name for a measured hair L*a*b*, or None when it reads as skin (bald
+    or a high forehead)."""
     if np.linalg.norm(lab - skin_lab) < 8:
         return None
     lightness, a, b = lab
@@ -232,6 +227,15 @@ def hair_colour(image: Image, landmarks: np.ndarray) -> str | None:
     if lightness > 55 and b > 15:
         return "blonde"
     return "dark-brown" if lightness < 35 else "brown"
+
+
+def hair_colour(image: Image, landmarks: np.ndarray) -> str | None:
+    """The hair colour name of the band above the forehead, or None (unmeasurable or skin)."""
+    lab = hair_lab(image, landmarks)
+    skin = cheek_colour(image, landmarks)
+    if lab is None or skin is None:
+        return None
+    return hair_name(lab, linear_to_lab(skin))
 
 
 def iris_lab(image: Image, landmarks: np.ndarray) -> np.ndarray | None:
@@ -250,10 +254,8 @@ def iris_lab(image: Image, landmarks: np.ndarray) -> np.ndarray | None:
     return np.median(lab, axis=0)
 
 
-def eye_colour(image: Image, landmarks: np.ndarray) -> str | None:
-    lab = iris_lab(image, landmarks)
-    if lab is None:
-        return None
+def eye_name(lab: np.ndarray) -> str:
+    """The eye colour name for a measured iris L*a*b*."""
     lightness, a, b = lab
     if b < 2 and a < 3:
         return "blue" if b < -3 else "grey"
@@ -262,6 +264,11 @@ def eye_colour(image: Image, landmarks: np.ndarray) -> str | None:
     if a < 1.5 and b > 6:
         return "green"
     return "hazel"
+
+
+def eye_colour(image: Image, landmarks: np.ndarray) -> str | None:
+    lab = iris_lab(image, landmarks)
+    return None if lab is None else eye_name(lab)
 
 
 class _AgeGender:

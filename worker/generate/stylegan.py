@@ -10,7 +10,18 @@ from pathlib import Path
 
 import numpy as np
 
-from worker.types import Image
+from worker import attributes as schema
+from worker.errors import Cancelled, GenerationFailed, ModelUnavailable
+from worker.generate import gate, measure
+from worker.registry import register
+from worker.types import (
+    CancelledCheck,
+    GeneratedFace,
+    Image,
+    ProgressCallback,
+    never_cancelled,
+    no_progress,
+)
 
 STYLE_DIM = 512
 # Truncation used to compute nothing but the shipped w_mean: the average style of this many z.
@@ -97,8 +108,6 @@ def networks() -> Networks:
         if _networks is None:
             folder = model_dir()
             if folder is None:
-                from worker.errors import ModelUnavailable
-
                 raise ModelUnavailable("The random-face package (MobileStyleGAN) is not installed.")
             _networks = Networks(folder)
         return _networks
@@ -107,3 +116,213 @@ def networks() -> Networks:
 def z_for(seed: int) -> np.ndarray:
     """The latent z for a seed: a reproducible standard-normal [1, 512] draw."""
     return np.random.default_rng(seed).standard_normal((1, STYLE_DIM)).astype(np.float32)
+
+
+# ArcFace's 5-point template (112 px), widened so the 256 px crop keeps the brow and chin.
+_ARCFACE_112 = np.array([[38.2946, 51.6963], [73.5318, 51.5014], [56.0252, 71.7366],
+                         [41.5493, 92.3655], [70.7299, 92.2041]], np.float32)
+FACE_CROP = 256
+_CROP_ZOOM = 0.8
+
+
+def aligned_crop(image: Image, keypoints: np.ndarray, size: int = FACE_CROP) -> Image:
+    """The face warped by a similarity transform onto a widened ArcFace template."""
+    import cv2
+
+    template = ((_ARCFACE_112 / 112 - 0.5) * _CROP_ZOOM + 0.5) * size
+    matrix, _ = cv2.estimateAffinePartial2D(keypoints.astype(np.float32), template,
+                                            method=cv2.LMEDS)
+    return cv2.warpAffine(image, matrix, (size, size), flags=cv2.INTER_AREA,
+                          borderMode=cv2.BORDER_REFLECT)
+
+
+class Steering:
+    """The shipped steering data (``data/steering.npz``, made by
+    ``scripts/fit_stylegan_directions.py``): a bank of clean adult latents with their measured
+    attributes, and unit directions in w with their slopes (attribute units per unit of w)."""
+
+    def __init__(self, path: Path):
+        data = np.load(path)
+        self.w = data["bank_w"].astype(np.float32)
+        self.monk = data["bank_monk"].astype(int)
+        self.ita = data["bank_ita"].astype(np.float32)
+        self.age = data["bank_age"].astype(int)
+        self.male = data["bank_male"].astype(int)
+        self.gender_confidence = data["bank_gender_confidence"].astype(int)
+        self.smile = data["bank_smile"].astype(np.float32)
+        self.glasses = data["bank_glasses"].astype(np.float32)
+        self.hair = data["bank_hair"].astype(str)
+        self.eyes = data["bank_eyes"].astype(str)
+        self.directions = {key[len("direction_"):]: data[key].astype(np.float32)
+                           for key in data.files if key.startswith("direction_")}
+        self.slopes = {key[len("slope_"):]: float(data[key])
+                       for key in data.files if key.startswith("slope_")}
+
+    def steps(self) -> list[int]:
+        return sorted(set(self.monk.tolist()))
+
+
+@cache
+def steering() -> Steering | None:
+    path = DATA_DIR / "steering.npz"
+    return Steering(path) if path.is_file() else None
+
+
+# Where an asked value lands in each steered measure; pushes aim a margin past the threshold.
+AGE_TARGETS = {"18-29": 26.0, "30-44": 37.0, "45-59": 52.0, "60+": 66.0}
+GENDER_TARGETS = {"feminine": 0.0, "masculine": 1.0, "androgynous": 0.5}
+SMILE_MARGIN = 0.08
+GLASSES_MARGIN = 15.0
+# Regression slopes underestimate a push's effect on a single face less than they
+# overestimate it; pushing a little further than the fit says lands more often.
+PUSH_GAIN = 1.3
+# Mixing a second bank face of the same tone varies identity without leaving the tone.
+MAX_MIX = 0.3
+# Seeds tried per candidate before the best one so far is returned (or generation fails).
+TRIES = 8
+# Bank-match weights: gender and age shape a face most, so they are matched first.
+MATCH_WEIGHTS = {"gender": 3, "age": 2, "expression": 1, "glasses": 1, "hair_colour": 1,
+                 "eye_colour": 1}
+
+
+def _bank_values(bank: Steering, name: str) -> np.ndarray:
+    """Each bank face's measured value of one attribute, in the schema's words."""
+    if name == "gender":
+        return np.array(["androgynous" if c < measure.ANDROGYNOUS_BELOW else
+                         "masculine" if m else "feminine"
+                         for m, c in zip(bank.male, bank.gender_confidence)])
+    if name == "age":
+        return np.array([measure.age_band(int(a)) for a in bank.age])
+    if name == "expression":
+        return np.where(bank.smile >= measure.SMILE_THRESHOLD, "smile", "neutral")
+    if name == "glasses":
+        return np.where(bank.glasses >= measure.GLASSES_THRESHOLD, "glasses", "none")
+    if name == "hair_colour":
+        return bank.hair
+    return bank.eyes
+
+
+@register("generate", "stylegan-offline", priority=10)
+class StyleGANGenerator:
+    """Photoreal 1024 px faces of nobody, on the CPU. Returns the 1024 portrait as made (the
+    swap resizes its source anyway) and a 256 px aligned face crop."""
+
+    name = "stylegan-offline"
+    version = "mobilestylegan-ffhq-1024/steering-1"
+    # What this engine can steer and check. Ancestry, hair texture and length, facial hair and
+    # freckles have no measure here, so the form shows them as not honoured.
+    SUPPORTED = frozenset({"gender", "age", "skin_tone", "expression", "glasses",
+                           "hair_colour", "eye_colour"})
+
+    def __init__(self) -> None:
+        self.networks = networks()
+        self.bank = steering()
+
+    @classmethod
+    def available(cls) -> bool:
+        return model_dir() is not None and openvino_installed()
+
+    def generate(self, attributes: schema.Attributes, seed: int, n: int = 1, *,
+                 progress: ProgressCallback = no_progress,
+                 cancelled: CancelledCheck = never_cancelled) -> list[GeneratedFace]:
+        """``n`` candidates; candidate i tries seeds ``seed + i * TRIES`` onwards, so
+        candidates never share a seed, and each keeps the seed that made it (asking again
+        with that seed and n=1 gives the same face)."""
+        asked = schema.validate(attributes)
+        candidates = []
+        for index in range(n):
+            if cancelled():
+                raise Cancelled()
+            candidates.append(self._candidate(asked, seed + index * TRIES, cancelled))
+            progress(index + 1, n)
+        return candidates
+
+    def _candidate(self, asked: schema.Attributes, start: int,
+                   cancelled: CancelledCheck) -> GeneratedFace:
+        best: list[tuple[int, GeneratedFace]] = []
+
+        def attempt(seed: int) -> GeneratedFace:
+            face = self.make(asked, seed)
+            misses = sum(not result.honoured for name, result in face.attributes.items()
+                         if name in self.SUPPORTED)
+            if misses:
+                best.append((misses, face))
+                raise gate.Rejected("asked attributes did not land")
+            return face
+
+        try:
+            return gate.resample(attempt, start, tries=TRIES, cancelled=cancelled)
+        except GenerationFailed:
+            # Every try passed the gate or was rejected by it; if some passed, the face that
+            # missed the fewest asked attributes is better than none (its results say so).
+            if not best:
+                raise
+            return min(best, key=lambda pair: pair[0])[1]
+
+    def make(self, asked: schema.Attributes, seed: int) -> GeneratedFace:
+        """One face for one seed: steer, synthesise, gate (raises ``gate.Rejected``), measure."""
+        image = self.networks.synthesis(self.style_for(asked, seed))
+        passed = gate.check_face(image)
+        face = passed.face
+        measured = measure.measure(image, face.landmarks, face.box, estimate=passed.estimate)
+        return GeneratedFace(
+            image=image,
+            face_crop=aligned_crop(image, face.keypoints),
+            seed=seed,
+            backend=self.name,
+            version=self.version,
+            attributes=measure.judge(asked, measured, self.SUPPORTED),
+        )
+
+    def style_for(self, asked: schema.Attributes, seed: int) -> np.ndarray:
+        """The steered style for a seed: a bank face of the asked tone that best matches the
+        other asked attributes, mixed with a second, then pushed along the fitted directions
+        for what the mix still lacks. Without a bank: the plain truncated style."""
+        rng = np.random.default_rng(seed)
+        bank = self.bank
+        if bank is None:
+            return self.networks.style(z_for(seed), 0.7)
+        step = (int(asked["skin_tone"]) if asked["skin_tone"] != schema.ANY
+                else int(rng.integers(1, 11)))
+        available = np.array(bank.steps())
+        nearest = int(available[np.argmin(np.abs(available - step))])
+        members = np.flatnonzero(bank.monk == nearest)
+        scores = np.zeros(len(members))
+        for name, weight in MATCH_WEIGHTS.items():
+            if asked[name] != schema.ANY:
+                scores += weight * (_bank_values(bank, name)[members] == asked[name])
+        ranked = members[np.argsort(-scores, kind="stable")]
+        top = ranked[scores[np.argsort(-scores, kind="stable")] == scores.max()]
+        first = int(rng.choice(top))
+        second = int(rng.choice(ranked[: max(len(top), 8)]))
+        mix = float(rng.uniform(0.0, MAX_MIX))
+        w = (1 - mix) * bank.w[first] + mix * bank.w[second]
+        current = {
+            "ita": (1 - mix) * bank.ita[first] + mix * bank.ita[second],
+            "age": (1 - mix) * bank.age[first] + mix * bank.age[second],
+            "male": (1 - mix) * bank.male[first] + mix * bank.male[second],
+            "smile": (1 - mix) * bank.smile[first] + mix * bank.smile[second],
+            "glasses": (1 - mix) * bank.glasses[first] + mix * bank.glasses[second],
+        }
+        targets: dict[str, float] = {}
+        if measure.monk_of_ita(float(current["ita"])) != step:
+            targets["ita"] = measure.MONK_ITA[step - 1]
+        if asked["age"] != schema.ANY and measure.age_band(int(current["age"])) != asked["age"]:
+            targets["age"] = AGE_TARGETS[asked["age"]]
+        if asked["gender"] != schema.ANY:
+            targets["male"] = GENDER_TARGETS[asked["gender"]]
+        if asked["expression"] == "smile":
+            targets["smile"] = max(current["smile"], measure.SMILE_THRESHOLD + SMILE_MARGIN)
+        elif asked["expression"] == "neutral":
+            targets["smile"] = min(current["smile"], measure.SMILE_THRESHOLD - SMILE_MARGIN)
+        if asked["glasses"] == "glasses":
+            targets["glasses"] = max(current["glasses"],
+                                     measure.GLASSES_THRESHOLD + GLASSES_MARGIN)
+        elif asked["glasses"] == "none":
+            targets["glasses"] = min(current["glasses"],
+                                     measure.GLASSES_THRESHOLD - GLASSES_MARGIN)
+        for name, target in targets.items():
+            if name in bank.directions:
+                change = (target - float(current[name])) / bank.slopes[name]
+                w = w + PUSH_GAIN * change * bank.directions[name]
+        return w.reshape(1, STYLE_DIM).astype(np.float32)
