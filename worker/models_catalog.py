@@ -8,9 +8,9 @@ import hashlib
 import importlib.util
 import shutil
 import tempfile
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
 
 from worker import config
 

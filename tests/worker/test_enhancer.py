@@ -7,9 +7,9 @@ from worker.types import SwapOptions
 
 pytest.importorskip("onnx")
 
-from tests.worker.tiny_models import save_tiny_arcface, save_tiny_gfpgan, save_tiny_inswapper  # noqa: E402
-from worker.analysis import MediapipeAnalyser  # noqa: E402
-from worker.swap.enhancer import GfpganEnhancer  # noqa: E402
+from tests.worker.tiny_models import save_tiny_arcface, save_tiny_gfpgan, save_tiny_inswapper
+from worker.analysis import MediapipeAnalyser
+from worker.swap.enhancer import GfpganEnhancer
 
 
 @pytest.fixture(scope="module")

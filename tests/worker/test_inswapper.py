@@ -11,9 +11,9 @@ from worker.types import SwapOptions
 pytest.importorskip("insightface")
 pytest.importorskip("onnx")
 
-from tests.worker.tiny_models import save_tiny_arcface, save_tiny_inswapper  # noqa: E402
-from worker.analysis import MediapipeAnalyser  # noqa: E402
-from worker.swap.inswapper import InswapperSwapper  # noqa: E402
+from tests.worker.tiny_models import save_tiny_arcface, save_tiny_inswapper
+from worker.analysis import MediapipeAnalyser
+from worker.swap.inswapper import InswapperSwapper
 
 PLAIN = SwapOptions(colour_match=0.0)
 

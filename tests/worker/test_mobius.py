@@ -15,7 +15,7 @@ from worker.types import Face, Pose
 pytest.importorskip("diffusers")
 pytest.importorskip("transformers")
 
-from worker.generate.mobius import MobiusGenerator  # noqa: E402
+from worker.generate.mobius import MobiusGenerator
 
 TINY = MobiusSettings(size=64, steps=2, max_tries=3)
 KEYPOINTS = np.array([[22, 26], [42, 26], [32, 36], [24, 46], [40, 46]], np.float32)

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import importlib.util
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import cv2
 import numpy as np
@@ -19,6 +20,7 @@ from worker import config
 from worker.attributes import FIELDS_BY_NAME, validate
 from worker.errors import Cancelled, EngineError, GenerationFailed
 from worker.generate import prompt
+from worker.models_catalog import BY_NAME
 from worker.registry import register
 from worker.types import (
     AttributeResult,
@@ -32,7 +34,7 @@ from worker.types import (
 
 MOBIUS_DIR = "mobius"
 VAE_DIR = "sdxl-vae-fp16-fix"
-REVISION = "4a8c75f"  # the Corcelio/mobius commit the catalog pins (worker/models_catalog.py)
+REVISION = BY_NAME["mobius"].revision[:7]  # the Corcelio/mobius commit the catalog pins
 
 # A gate takes the RGB portrait and returns its verdict (a Face, or an object with ``.face`` and
 # optionally ``.age`` / ``.gender``); it rejects by raising an EngineError.

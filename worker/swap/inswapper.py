@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import importlib.util
 from pathlib import Path
-from typing import Any
 
 import cv2
 import numpy as np
@@ -32,6 +31,7 @@ from worker.types import Face, Image, SourceFace, SwapOptions
 SWAPPER_FILE = "inswapper_128.onnx"
 RECOGNITION_FILE = "buffalo_l/w600k_r50.onnx"
 DETECTION_FILE = "buffalo_l/det_10g.onnx"
+DEFAULT_OPTIONS = SwapOptions()
 
 
 def providers() -> list[str]:
@@ -154,7 +154,7 @@ class InswapperSwapper:
         return (latent / max(float(np.linalg.norm(latent)), 1e-12)).astype(np.float32)
 
     def swap(self, frame: Image, faces: list[Face], source: SourceFace,
-             options: SwapOptions = SwapOptions()) -> Image:
+             options: SwapOptions = DEFAULT_OPTIONS) -> Image:
         """A new frame with the selected faces replaced; ``frame`` is left as it was."""
         check_image(frame)
         out = frame.copy()
@@ -164,7 +164,7 @@ class InswapperSwapper:
         return out
 
     def swap_face(self, frame: Image, face: Face, source: SourceFace,
-                  options: SwapOptions = SwapOptions()) -> Image:
+                  options: SwapOptions = DEFAULT_OPTIONS) -> Image:
         """A copy of ``frame`` with one face (known already, e.g. from tracking) replaced."""
         out = frame.copy()
         self._paste(out, face, self.latent(source), options)
