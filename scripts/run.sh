@@ -6,6 +6,9 @@ cd "$(dirname "$0")/.."
 
 PYTHON="${PYTHON:-.venv/bin/python}"
 CELERY="${CELERY:-.venv/bin/celery}"
+GUNICORN="${GUNICORN:-.venv/bin/gunicorn}"
+# runserver for a local run; gunicorn (SAFEFACE_SERVER=gunicorn) in the container.
+SERVER="${SAFEFACE_SERVER:-runserver}"
 HOST="${SAFEFACE_HOST:-127.0.0.1}"
 PORT="${SAFEFACE_PORT:-8000}"
 DATA_DIR="${SAFEFACE_DATA_DIR:-$PWD/data}"
@@ -39,7 +42,12 @@ trap stop INT TERM EXIT
 "$CELERY" -A safeface worker --beat --loglevel info --concurrency 1 \
   --schedule "$DATA_DIR/celerybeat-schedule" &
 pids+=($!)
-"$PYTHON" manage.py runserver "$HOST:$PORT" --noreload &
+if [ "$SERVER" = "gunicorn" ]; then
+  "$GUNICORN" safeface.wsgi --bind "$HOST:$PORT" --workers "${SAFEFACE_WEB_WORKERS:-2}" \
+    --access-logfile - &
+else
+  "$PYTHON" manage.py runserver "$HOST:$PORT" --noreload &
+fi
 pids+=($!)
 
 echo
