@@ -118,10 +118,12 @@ def target(request: HttpRequest, pk) -> HttpResponse:
                 return _redirect(request, swap_url(swap))
         status = 400
     else:
-        initial = {}
-        avatar_id = request.GET.get("avatar")
-        if avatar_id and selectors.avatars_for(request.user).filter(pk=avatar_id).exists():
-            initial["avatar"] = avatar_id
+        # The avatar asked for in the link ("swap again with …"), else the newest one.
+        avatars = selectors.avatars_for(request.user)
+        chosen = avatars.filter(pk=request.GET.get("avatar")).first() if request.GET.get(
+            "avatar", "").count("-") == 4 else None
+        chosen = chosen or avatars.first()
+        initial = {"avatar": chosen.pk} if chosen else {}
         form = SwapForm(initial=initial, target=item, owner=request.user, enhancer=enhancer)
         status = 200
     context = {
