@@ -161,7 +161,9 @@ class FaceTracker:
             self._quick_detector = None
 
     def _is_selected(self, track: Track) -> bool:
-        return self._selection == "all" or (self._selected is not None and track.id in self._selected)
+        if self._selection == "all":
+            return True
+        return self._selected is not None and track.id in self._selected
 
     def _should_detect(self, frame: Image) -> bool:
         """Whether to run the full detector (about 120 ms at 720p) on this frame.

@@ -37,6 +37,8 @@ AUDIO_CODEC = "aac"
 # Frames waiting between two stages. Each 1080p frame is 6 MB, so the queues hold at most
 # about 100 MB whatever the video's length.
 QUEUE_FRAMES = 8
+# The full face detector re-runs this often to pick up newcomers and re-anchor the tracks.
+REDETECT_SECONDS = 2.0
 # A video whose first seconds show no face is refused rather than passed through unchanged.
 FACE_SEARCH_SECONDS = 3.0
 
@@ -229,12 +231,13 @@ class _Pipeline:
         ) as target:
             video_in = source.streams.video[0]
             video_in.thread_type = "AUTO"
-            audio_in = source.streams.audio[0] if self.options.keep_audio and source.streams.audio else None
-            copy_audio = audio_in is not None and audio_in.codec_context.name == AUDIO_CODEC
-            self.copy_audio = copy_audio
-            video_out, audio_out = self._add_streams(target, video_in, audio_in, copy_audio)
+            audio_in = None
+            if self.options.keep_audio and source.streams.audio:
+                audio_in = source.streams.audio[0]
+            self.copy_audio = audio_in is not None and audio_in.codec_context.name == AUDIO_CODEC
+            video_out, audio_out = self._add_streams(target, video_in, audio_in)
             target.metadata.update(provenance.video_metadata(getattr(self.swapper, "name", "")))
-            decoder = _Stage("video-decode", lambda: self._decode(source, video_in, audio_in, copy_audio),
+            decoder = _Stage("video-decode", lambda: self._decode(source, video_in, audio_in),
                              self.stop)
             encoder = _Stage("video-encode", lambda: self._encode(target, video_out, audio_out),
                              self.stop)
@@ -256,12 +259,11 @@ class _Pipeline:
                 if stage.error is not None:
                     raise stage.error
 
-    def _add_streams(self, target: Any, video_in: Any, audio_in: Any, copy_audio: bool
-                     ) -> tuple[Any, Any]:
+    def _add_streams(self, target: Any, video_in: Any, audio_in: Any) -> tuple[Any, Any]:
         rate = video_in.average_rate or video_in.guessed_rate or Fraction(25)
         video_out = target.add_stream(VIDEO_CODEC, rate=rate, options=VIDEO_CODEC_OPTIONS)
-        height, width = self.info.height - self.info.height % 2, self.info.width - self.info.width % 2
-        video_out.width, video_out.height = width, height
+        video_out.width = self.info.width - self.info.width % 2
+        video_out.height = self.info.height - self.info.height % 2
         video_out.pix_fmt = PIXEL_FORMAT
         # The input's time base and timestamps go through untouched: same frame times, same
         # duration, and variable frame rate clips stay variable.
@@ -269,13 +271,13 @@ class _Pipeline:
         video_out.codec_context.time_base = video_in.time_base
         if audio_in is None:
             return video_out, None
-        if copy_audio:
+        if self.copy_audio:
             return video_out, target.add_stream_from_template(audio_in)
         audio_out = target.add_stream(AUDIO_CODEC, rate=audio_in.codec_context.sample_rate)
         audio_out.layout = audio_in.codec_context.layout
         return video_out, audio_out
 
-    def _decode(self, source: Any, video_in: Any, audio_in: Any, copy_audio: bool) -> None:
+    def _decode(self, source: Any, video_in: Any, audio_in: Any) -> None:
         streams = [video_in] + ([audio_in] if audio_in is not None else [])
         try:
             for packet in source.demux(streams):
@@ -283,7 +285,8 @@ class _Pipeline:
                     for frame in packet.decode():
                         image = _upright(frame.to_ndarray(format="rgb24"), _rotation(frame))
                         self.decoded.put(("video", image, frame.pts, frame.time))
-                elif copy_audio:
+                elif self.copy_audio:
+                    # The demuxer ends each stream with an empty packet: nothing to copy.
                     if packet.dts is not None:
                         self.decoded.put(("audio", packet))
                 else:
@@ -297,11 +300,13 @@ class _Pipeline:
         self.decoded.put(_END)
 
     def _swap_frames(self, video_in: Any) -> None:
+        fps = self.info.fps or 25.0
         tracker = FaceTracker(self.detect, self.options.faces,
-                              redetect_every=max(1, round(2 * self.info.fps or 50)))
+                              redetect_every=max(1, round(REDETECT_SECONDS * fps)))
+        # The tracker has already picked the faces; the swapper replaces all it is given.
         options = replace(self.options, faces="all")
         total = self.info.frames
-        frame_step = 1 / (video_in.average_rate or 25) / video_in.time_base
+        frame_step = max(1, round(1 / fps / video_in.time_base))
         done = 0
         start_time: float | None = None
         last_pts: int | None = None
@@ -315,8 +320,7 @@ class _Pipeline:
                 _, image, pts, time = item
                 # Missing or repeated timestamps would make libx264 refuse the frame.
                 if pts is None or (last_pts is not None and pts <= last_pts):
-                    pts = int(round(done * frame_step)) if last_pts is None else last_pts + max(
-                        1, int(round(frame_step)))
+                    pts = 0 if last_pts is None else last_pts + frame_step
                 last_pts = pts
                 time = float(pts * video_in.time_base) if time is None else time
                 start_time = time if start_time is None else start_time

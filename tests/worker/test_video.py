@@ -21,10 +21,10 @@ from tests.worker.videoutil import (
 )
 from worker import errors
 from worker.analysis import MediapipeAnalyser
+from worker.provenance import VIDEO_COMMENT
 from worker.swap.landmark import LandmarkSwapper
 from worker.tracking import FaceTracker, OneEuroFilter
 from worker.types import SwapOptions
-from worker.provenance import VIDEO_COMMENT
 from worker.video import probe, swap_video
 
 FPS = 25
@@ -106,7 +106,7 @@ def test_swap_keeps_frame_count_rate_duration_and_aac_audio(clip, swapped):
 def test_face_replaced_in_every_frame_and_the_rest_kept(clip, swapped, analyser):
     before, after = read_frames(clip), read_frames(swapped[0])
     assert len(before) == len(after) == FRAMES
-    for index, (original, result) in enumerate(zip(before, after)):
+    for index, (original, result) in enumerate(zip(before, after, strict=True)):
         faces = analyser.analyse(original)
         assert len(faces) == 1, f"frame {index}"
         diff = np.abs(original.astype(np.int16) - result.astype(np.int16)).mean(axis=2)
@@ -123,9 +123,12 @@ def test_swapped_face_is_still_found_upright_in_place(clip, swapped, analyser):
         original, result = analyser.analyse(before[index]), analyser.analyse(after[index])
         assert len(result) == 1
         assert abs(result[0].pose.roll) < 15
-        ox, oy = (original[0].box[0] + original[0].box[2]) / 2, (original[0].box[1] + original[0].box[3]) / 2
-        rx, ry = (result[0].box[0] + result[0].box[2]) / 2, (result[0].box[1] + result[0].box[3]) / 2
-        assert np.hypot(ox - rx, oy - ry) < 0.1 * original[0].width
+        moved = np.subtract(_centre(result[0].box), _centre(original[0].box))
+        assert np.hypot(*moved) < 0.1 * original[0].width
+
+
+def _centre(box: tuple[float, float, float, float]) -> tuple[float, float]:
+    return (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
 
 
 def test_progress_counts_up_to_the_total(swapped):
@@ -193,7 +196,7 @@ def test_watermark_on_every_frame(tmp_path, clip, swap, swapped):
     swap(clip, output, SwapOptions(watermark=True))
     marked, plain = read_frames(output), read_frames(swapped[0])
     assert len(marked) == len(plain)
-    for with_mark, without in zip(marked, plain):
+    for with_mark, without in zip(marked, plain, strict=True):
         diff = np.abs(with_mark.astype(np.int16) - without.astype(np.int16)).max(axis=2)
         assert (diff > 40).sum() > 200
 
@@ -283,7 +286,8 @@ def test_tracker_landmarks_jitter_less_than_per_frame_analysis(tmp_path, astrona
     clip = write_clip(tmp_path / "still.mp4", noisy, fps=FPS, audio=None)
     frames = read_frames(clip)
     tracker = FaceTracker(analyser.analyse)
-    tracked = np.array([tracker.update(frame, i / FPS)[0].landmarks for i, frame in enumerate(frames)])
+    tracked = np.array([tracker.update(frame, i / FPS)[0].landmarks
+                        for i, frame in enumerate(frames)])
     tracker.close()
     measured = np.array([analyser.analyse(frame)[0].landmarks for frame in frames])
     jitter_tracked = np.linalg.norm(np.diff(tracked[5:], axis=0), axis=2).mean()

@@ -55,8 +55,8 @@ def _write_audio(container: av.container.OutputContainer, stream: av.AudioStream
     container.mux(stream.encode(None))
 
 
-def write_clip(path: Path, frames: Iterable[np.ndarray], *, fps: int = 25, audio: str | None = "aac",
-               rotation: int = 0, codec: str = "libx264") -> Path:
+def write_clip(path: Path, frames: Iterable[np.ndarray], *, fps: int = 25,
+               audio: str | None = "aac", rotation: int = 0, codec: str = "libx264") -> Path:
     """Encode RGB frames into ``path`` (container from its suffix) with a sine tone in ``audio``
     ("aac", "libopus" or None) as long as the video. ``rotation`` stores a display matrix that
     turns the stored picture counterclockwise by that many degrees when shown."""
