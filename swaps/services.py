@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import logging
 import shutil
 import tempfile
 import time
@@ -29,7 +28,6 @@ from swaps.uploads import ACCEPTED_TEXT, SNIFF_BYTES, FileType, sniff, too_large
 from worker import api, errors, registry
 from worker.types import Face, SwapOptions
 
-log = logging.getLogger(__name__)
 
 # Faces narrower than this (pixels, in the target) are shown but cannot be picked: the swap
 # would be a smear at that size.
