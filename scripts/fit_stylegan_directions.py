@@ -31,6 +31,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from worker.generate import measure  # noqa: E402
+from worker.generate.gate import DEFAULT_LIMITS, Rejected, check_face  # noqa: E402
 from worker.generate.stylegan import DATA_DIR, networks, z_for  # noqa: E402
 
 CHUNK = 100
@@ -128,9 +129,13 @@ def load_samples(work: Path) -> dict[str, np.ndarray]:
 
 # The bank keeps faces the runtime gate would pass with room to spare.
 BANK_MIN_AGE = 23
+# Pushes along the skin-tone direction tried on the darkest clean faces to fill the darkest
+# Monk steps, which FFHQ barely holds; beyond about 2 units of w the faces break up.
+DARK_PUSHES = (-1.0, -2.0)
+DARK_SOURCES = 40
+DARK_SOURCE_MIN_STEP = 6
 BANK_PER_STEP = 90
 MAX_ABS_YAW, MAX_ABS_PITCH = 20.0, 28.0
-RIDGE = 1.0
 
 
 def derived(samples: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -152,7 +157,10 @@ def derived(samples: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         yaw[i], pitch[i] = pose.yaw, pose.pitch
         openness[i] = eye_openness(samples["landmarks"][i])
     monk = np.array([measure.monk_of_ita(v) if not np.isnan(v) else 0 for v in ita])
-    return {"ita": ita, "monk": monk, "yaw": yaw, "pitch": pitch, "openness": openness}
+    sclera_l = np.array([measure.linear_to_lab(c)[0] for c in np.nan_to_num(samples["sclera"])])
+    contrast = sclera_l - samples["iris_lab"][:, 0]
+    return {"ita": ita, "monk": monk, "yaw": yaw, "pitch": pitch, "openness": openness,
+            "eye_contrast": contrast}
 
 
 def clean(samples: dict[str, np.ndarray], extra: dict[str, np.ndarray]) -> np.ndarray:
@@ -160,19 +168,27 @@ def clean(samples: dict[str, np.ndarray], extra: dict[str, np.ndarray]) -> np.nd
     return np.flatnonzero(
         (samples["faces"] == 1) & ~np.isnan(extra["ita"]) & ~np.isnan(samples["age"])
         & (samples["age"] >= BANK_MIN_AGE) & (np.abs(extra["yaw"]) <= MAX_ABS_YAW)
-        & (np.abs(extra["pitch"]) <= MAX_ABS_PITCH) & (extra["openness"] >= 0.15))
+        & (np.abs(extra["pitch"]) <= MAX_ABS_PITCH) & (extra["openness"] >= 0.15)
+        & (extra["eye_contrast"] >= DEFAULT_LIMITS.min_eye_contrast)
+        & (samples["glasses"] < measure.GLASSES_THRESHOLD + 60))
 
 
-def ridge_direction(w: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, float, float]:
-    """Unit direction in w along which ``target`` grows, its slope (target units per unit of
-    w length) and intercept at w_mean, by ridge regression on centred w."""
+def fit_direction(w: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, float]:
+    """Unit direction in w along which ``target`` grows, and its slope (target units per unit
+    of w length along it).
+
+    The direction is the covariance of w with the target (ridge regression in the limit of
+    strong regularisation): with a few thousand samples in 512 dimensions a full
+    least-squares fit chases noise. The slope is then refitted in one dimension, on the
+    projection, so it states what a push along the direction really buys on these samples."""
     keep = ~np.isnan(target)
     x, y = w[keep].astype(np.float64), target[keep].astype(np.float64)
-    centre = x.mean(axis=0)
-    xc, yc = x - centre, y - y.mean()
-    coef = np.linalg.solve(xc.T @ xc + RIDGE * len(x) * 1e-3 * np.eye(x.shape[1]), xc.T @ yc)
-    slope = float(np.linalg.norm(coef))
-    return (coef / slope).astype(np.float32), slope, float(y.mean() - centre @ coef)
+    xc, yc = x - x.mean(axis=0), y - y.mean()
+    direction = xc.T @ yc
+    direction /= np.linalg.norm(direction)
+    projection = xc @ direction
+    slope = float(projection @ yc / (projection @ projection))
+    return direction.astype(np.float32), slope
 
 
 def orthogonalise(direction: np.ndarray, against: list[np.ndarray]) -> np.ndarray:
@@ -202,6 +218,49 @@ def choose_bank(samples: dict[str, np.ndarray], extra: dict[str, np.ndarray],
     return np.asarray(chosen, int)
 
 
+def extend_dark(samples: dict[str, np.ndarray], extra: dict[str, np.ndarray],
+                direction: np.ndarray) -> dict[str, np.ndarray]:
+    """New bank faces for the darkest steps: the darkest clean samples pushed along the
+    skin-tone direction, each synthesised again, put through the real face gate and measured
+    like any sample. Only faces landing on step 7 or darker are kept."""
+    from worker.analysis import MediapipeAnalyser
+
+    analyser = MediapipeAnalyser()
+    nets = networks()
+    good = clean(samples, extra)
+    # Only faces already measured brown or darker: pushing a light face that is merely dimly
+    # lit makes a darker-lit light face, not darker skin (seen on the contact sheets).
+    good = good[extra["monk"][good] >= DARK_SOURCE_MIN_STEP]
+    sources = good[np.argsort(extra["ita"][good])][:DARK_SOURCES]
+    rows: dict[str, list] = {key: [] for key in (
+        "w", "seed", "ita", "monk", "age", "male", "confidence", "smile", "glasses", "hair",
+        "eyes")}
+    for index in sources:
+        for push in DARK_PUSHES:
+            w = samples["w"][index] + push * direction
+            image = nets.synthesis(w)
+            try:
+                passed = check_face(image, faces=analyser.analyse(image))
+            except Rejected:
+                continue
+            face = passed.face
+            found = measure.measure(image, face.landmarks, face.box, estimate=passed.estimate)
+            if found.monk is None or found.monk < 7 or passed.age < BANK_MIN_AGE:
+                continue
+            for key, value in (("w", w), ("seed", samples["seed"][index]), ("ita", found.skin_ita),
+                               ("monk", found.monk), ("age", found.age),
+                               ("male", float(found.gender == "male")),
+                               ("confidence", found.gender_confidence), ("smile", found.smile),
+                               ("glasses", found.glasses), ("hair", found.hair_colour or ""),
+                               ("eyes", found.eye_colour or "")):
+                rows[key].append(value)
+            cv2.imwrite(f"/tmp/dark_{samples['seed'][index]}_{-push:.0f}.png",
+                        cv2.cvtColor(cv2.resize(image, (256, 256)), cv2.COLOR_RGB2BGR))
+    print(f"dark extension: {len(rows['w'])} faces, Monk steps",
+          np.bincount(np.asarray(rows["monk"], int), minlength=11)[1:].tolist())
+    return {key: np.asarray(value) for key, value in rows.items()}
+
+
 def command_fit(args: argparse.Namespace) -> None:
     samples = load_samples(Path(args.work))
     extra = derived(samples)
@@ -211,37 +270,46 @@ def command_fit(args: argparse.Namespace) -> None:
     print(f"{len(w)} samples, {int(found.sum())} with a face, {len(clean(samples, extra))} clean")
     print("Monk steps of clean faces:",
           np.bincount(extra["monk"][clean(samples, extra)], minlength=11)[1:].tolist())
-    ita_dir, ita_slope, ita_at = ridge_direction(w[found], extra["ita"][found])
-    directions = {"ita": (ita_dir, ita_slope, ita_at)}
+    ita_dir, ita_slope = fit_direction(w[found], extra["ita"][found])
+    directions = {"ita": (ita_dir, ita_slope)}
+    print(f"direction ita: slope {ita_slope:.3f} per unit w")
     for name, target in (("age", samples["age"]), ("male", samples["male"]),
                          ("smile", samples["smile"]), ("glasses", samples["glasses"])):
-        direction, slope, intercept = ridge_direction(w[found], target[found])
-        orthogonal = orthogonalise(direction, [ita_dir] + [d for d, _, _ in
-                                                           directions.values()][1:])
-        # The slope along the orthogonalised direction is the regression's projection on it.
+        direction, slope = fit_direction(w[found], target[found])
+        orthogonal = orthogonalise(direction, [ita_dir])
+        # What a push along the orthogonalised direction buys: the part of the slope it keeps.
         slope = slope * float(direction @ orthogonal)
-        directions[name] = (orthogonal, slope, intercept)
-        print(f"direction {name}: slope {slope:.3f} per unit w")
+        directions[name] = (orthogonal, slope)
+        print(f"direction {name}: slope {slope:.3f} per unit w, "
+              f"cosine with ita {float(direction @ ita_dir):+.2f}")
     bank = choose_bank(samples, extra, rng)
     print("bank per Monk step:", np.bincount(extra["monk"][bank], minlength=11)[1:].tolist())
     hair = [measure_hair_name(samples["hair_lab"][i], samples["cheek"][i]) for i in bank]
     eyes = [measure_eye_name(samples["iris_lab"][i]) for i in bank]
+    dark = extend_dark(samples, extra, ita_dir) if args.extend_dark else None
+
+    def column(sampled: np.ndarray, key: str) -> np.ndarray:
+        return sampled if dark is None or not len(dark["w"]) else np.concatenate(
+            [sampled, dark[key].astype(sampled.dtype)])
+
+    monk = column(extra["monk"][bank], "monk")
+    print("final bank per Monk step:", np.bincount(monk, minlength=11)[1:].tolist())
     out = DATA_DIR / "steering.npz"
     np.savez_compressed(
         out,
-        bank_w=w[bank].astype(np.float16),
-        bank_seed=samples["seed"][bank].astype(np.int32),
-        bank_monk=extra["monk"][bank].astype(np.int8),
-        bank_ita=extra["ita"][bank].astype(np.float16),
-        bank_age=samples["age"][bank].astype(np.int16),
-        bank_male=samples["male"][bank].astype(np.int8),
-        bank_gender_confidence=samples["confidence"][bank].astype(np.int8),
-        bank_smile=samples["smile"][bank].astype(np.float16),
-        bank_glasses=samples["glasses"][bank].astype(np.float16),
-        bank_hair=np.array(hair),
-        bank_eyes=np.array(eyes),
-        **{f"direction_{name}": d for name, (d, _, _) in directions.items()},
-        **{f"slope_{name}": np.float32(s) for name, (_, s, _) in directions.items()},
+        bank_w=column(w[bank], "w").astype(np.float16),
+        bank_seed=column(samples["seed"][bank], "seed").astype(np.int32),
+        bank_monk=monk.astype(np.int8),
+        bank_ita=column(extra["ita"][bank], "ita").astype(np.float16),
+        bank_age=column(samples["age"][bank], "age").astype(np.int16),
+        bank_male=column(samples["male"][bank], "male").astype(np.int8),
+        bank_gender_confidence=column(samples["confidence"][bank], "confidence").astype(np.int8),
+        bank_smile=column(samples["smile"][bank], "smile").astype(np.float16),
+        bank_glasses=column(samples["glasses"][bank], "glasses").astype(np.float16),
+        bank_hair=column(np.array(hair), "hair"),
+        bank_eyes=column(np.array(eyes), "eyes"),
+        **{f"direction_{name}": d for name, (d, _) in directions.items()},
+        **{f"slope_{name}": np.float32(s) for name, (_, s) in directions.items()},
     )
     print(f"wrote {out} ({out.stat().st_size / 1024:.0f} KiB)")
 
@@ -289,6 +357,7 @@ def main() -> None:
     sample.set_defaults(run=command_sample)
     fit = commands.add_parser("fit")
     fit.add_argument("--work", default="/tmp/stylegan_fit")
+    fit.add_argument("--extend-dark", action="store_true")
     fit.set_defaults(run=command_fit)
     sheet = commands.add_parser("sheet")
     sheet.add_argument("key")

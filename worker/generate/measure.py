@@ -325,8 +325,8 @@ def age_band(age: int) -> str:
 
 # Where the model is unsure (confidence below this), the presentation reads as androgynous.
 ANDROGYNOUS_BELOW = 70
-SMILE_THRESHOLD = 0.92
-GLASSES_THRESHOLD = 40.0
+SMILE_THRESHOLD = 0.70
+GLASSES_THRESHOLD = 42.0
 
 
 def gender_presentation(estimate: AgeGender) -> str:

@@ -171,7 +171,7 @@ def steering() -> Steering | None:
 # Where an asked value lands in each steered measure; pushes aim a margin past the threshold.
 AGE_TARGETS = {"18-29": 26.0, "30-44": 37.0, "45-59": 52.0, "60+": 66.0}
 GENDER_TARGETS = {"feminine": 0.0, "masculine": 1.0, "androgynous": 0.5}
-SMILE_MARGIN = 0.08
+SMILE_MARGIN = 0.06
 GLASSES_MARGIN = 15.0
 # Regression slopes underestimate a push's effect on a single face less than they
 # overestimate it; pushing a little further than the fit says lands more often.

@@ -1,0 +1,72 @@
+"""Attribute measures: the ITA -> Monk mapping, lighting normalisation, and the smile measure
+on the generator's own steered faces."""
+
+import numpy as np
+import pytest
+
+from worker.attributes import MONK_SWATCHES, blank
+from worker.generate import measure
+from worker.generate.stylegan import model_dir
+
+
+def _rgb(colour: str) -> np.ndarray:
+    return np.array([int(colour[i:i + 2], 16) for i in (1, 3, 5)], float)
+
+
+def test_each_monk_swatch_maps_to_its_own_step() -> None:
+    steps = [measure.monk_of_ita(measure.ita_of_lab(measure.srgb_to_lab(_rgb(swatch))))
+             for swatch in MONK_SWATCHES]
+    assert steps == list(range(1, 11))
+
+
+def test_monk_step_never_gets_lighter_as_a_skin_patch_darkens() -> None:
+    # Patches of the lightest swatch's colour under falling light, light to dark.
+    base = _rgb(MONK_SWATCHES[0]) / 255
+    steps = []
+    for scale in np.linspace(1.0, 0.08, 40):
+        patch = np.full((16, 16, 3), base * scale * 255, np.uint8)
+        lab = measure.srgb_to_lab(patch.reshape(-1, 3)).mean(axis=0)
+        steps.append(measure.monk_of_ita(measure.ita_of_lab(lab)))
+    assert steps == sorted(steps)
+    assert steps[0] == 1 and steps[-1] >= 9
+
+
+def test_dim_light_is_normalised_against_the_sclera() -> None:
+    skin = measure.srgb_to_linear(np.array([200, 160, 130]))
+    sclera = measure.srgb_to_linear(np.array([225, 222, 220]))
+    well_lit = measure.ita_of_lab(measure.normalised_skin_lab(skin, sclera))
+    # The same face under light 30% dimmer: raw ITA falls by far more than a Monk step ...
+    raw_dim = measure.ita_of_lab(measure.linear_to_lab(skin * 0.7))
+    assert measure.ita_of_lab(measure.linear_to_lab(skin)) - raw_dim > 8
+    # ... the normalised one hardly moves.
+    dim = measure.ita_of_lab(measure.normalised_skin_lab(skin * 0.7, sclera * 0.7))
+    assert abs(dim - well_lit) < 1.0
+
+
+def test_colour_names() -> None:
+    assert measure.eye_name(np.array([45.0, -2.0, -12.0])) == "blue"
+    assert measure.eye_name(np.array([25.0, 9.0, 14.0])) == "brown"
+    skin = np.array([65.0, 15.0, 18.0])
+    assert measure.hair_name(np.array([12.0, 2.0, 2.0]), skin) == "black"
+    assert measure.hair_name(np.array([68.0, 6.0, 28.0]), skin) == "blonde"
+    assert measure.hair_name(skin + 1, skin) is None
+
+
+@pytest.mark.skipif(model_dir() is None, reason="random-face is not installed")
+def test_smile_measure_is_higher_on_a_steered_smile_than_on_a_steered_neutral_face() -> None:
+    from worker import registry
+
+    generator = registry.get("generate", "stylegan-offline")
+    seed = 11
+    smiling = generator.make({**blank(), "expression": "smile"}, seed)
+    neutral = generator.make({**blank(), "expression": "neutral"}, seed)
+    # Same seed, so the same bank face: only the push along the smile direction differs.
+    assert smiling.attributes["expression"].measured == "smile"
+    assert neutral.attributes["expression"].measured == "neutral"
+
+    def score(face) -> float:
+        from worker.generate.gate import check_face
+
+        return measure.smile_score(check_face(face.image).face.landmarks)
+
+    assert score(smiling) > score(neutral) + 0.05
