@@ -34,7 +34,9 @@ def user_file_names(*, user) -> set[str]:
     """Names in storage of every file referenced by a row that belongs to ``user``."""
     names: set[str] = set()
     for model, rows in user_owned_rows(user=user):
-        file_fields = [f.name for f in model._meta.concrete_fields if isinstance(f, models.FileField)]
+        file_fields = [
+            f.name for f in model._meta.concrete_fields if isinstance(f, models.FileField)
+        ]
         if not file_fields:
             continue
         for values in rows.values_list(*file_fields):

@@ -55,7 +55,10 @@ def account(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "accounts/account.html",
-        {"exports": exports_recent(user=request.user), "delete_form": DeleteAccountForm(user=request.user)},
+        {
+            "exports": exports_recent(user=request.user),
+            "delete_form": DeleteAccountForm(user=request.user),
+        },
     )
 
 

@@ -18,7 +18,8 @@ def _status_fragment(request: HttpRequest, job: Job) -> HttpResponse:
     """The job-status fragment; a finished job's tells htmx to stop polling."""
     context = {"job": job}
     if job.is_finished:
-        return HttpResponseStopPolling(render_to_string("jobs/job.html#job-status", context, request))
+        html = render_to_string("jobs/job.html#job-status", context, request)
+        return HttpResponseStopPolling(html)
     return render(request, "jobs/job.html#job-status", context)
 
 
@@ -57,7 +58,7 @@ def export_create(request: HttpRequest) -> HttpResponse:
     job = exports.export_request(user=request.user)
     if request.htmx:
         return _status_fragment(request, job)
-    messages.success(request, "Your export has started. It will be ready to download here in a moment.")
+    messages.success(request, "Your export has started. It will be ready to download in a moment.")
     return redirect("jobs:status", pk=job.pk)
 
 

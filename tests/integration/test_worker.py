@@ -22,6 +22,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 from django.urls import reverse
+from kombu import pools
 
 from jobs.models import Job
 from safeface.celery import app
@@ -85,8 +86,8 @@ def worker(request, tmp_path):
     log = (tmp_path / "worker.log").open("w")
     process = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "safeface", "worker", "--loglevel", "info",
-         "--concurrency", "1", "--queues", queue, "--hostname", f"{queue}@%h", "--without-heartbeat",
-         "--without-gossip", "--without-mingle"],
+         "--concurrency", "1", "--queues", queue, "--hostname", f"{queue}@%h",
+         "--without-heartbeat", "--without-gossip", "--without-mingle"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )
 
@@ -119,10 +120,13 @@ def worker(request, tmp_path):
 
 
 def _reset_connections() -> None:
-    """Drop pooled broker connections so the next send uses the broker now configured."""
-    if app._pool is not None:
-        app._pool.force_close_all()
-        app._pool = None
+    """Drop pooled broker connections so the next send uses the broker now configured.
+
+    kombu keeps pools in global registries keyed by connection: closing one without clearing
+    the registry would leave later tests a closed pool.
+    """
+    pools.reset()
+    app._pool = None
     app.amqp._producer_pool = None
 
 

@@ -39,7 +39,9 @@ def user_with_things():
     return user, avatar, swap
 
 
-def test_export_zip_holds_every_file_and_record(client, django_capture_on_commit_callbacks, user_with_things):
+def test_export_zip_holds_every_file_and_record(
+    client, django_capture_on_commit_callbacks, user_with_things
+):
     user, avatar, swap = user_with_things
     someone_else = AvatarFactory()
     client.force_login(user)
@@ -73,7 +75,9 @@ def test_export_zip_holds_every_file_and_record(client, django_capture_on_commit
     assert not any(name.startswith("exports/") for name in names)
 
 
-def test_another_user_cannot_download_an_export(client, django_capture_on_commit_callbacks, user_with_things):
+def test_another_user_cannot_download_an_export(
+    client, django_capture_on_commit_callbacks, user_with_things
+):
     user, _, _ = user_with_things
     client.force_login(user)
     job = _export(client, django_capture_on_commit_callbacks)
@@ -83,7 +87,9 @@ def test_another_user_cannot_download_an_export(client, django_capture_on_commit
     assert client.get(reverse("jobs:status", args=[job.id])).status_code == 404
 
 
-def test_expired_export_is_refused_and_cleaned_up(client, django_capture_on_commit_callbacks, user_with_things):
+def test_expired_export_is_refused_and_cleaned_up(
+    client, django_capture_on_commit_callbacks, user_with_things
+):
     user, _, _ = user_with_things
     client.force_login(user)
     job = _export(client, django_capture_on_commit_callbacks)

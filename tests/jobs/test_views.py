@@ -22,7 +22,10 @@ def owner_client(client):
 
 
 def test_status_full_page(owner_client):
-    job = JobFactory(owner=owner_client.user, status=Job.Status.RUNNING, progress=40, message="Adding file 2 of 5…")
+    job = JobFactory(
+        owner=owner_client.user, status=Job.Status.RUNNING, progress=40,
+        message="Adding file 2 of 5…",
+    )
     response = owner_client.get(reverse("jobs:status", args=[job.id]))
     assert response.status_code == 200
     body = response.content.decode()
