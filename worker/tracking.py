@@ -98,10 +98,10 @@ def _crop_transform(box: Box) -> np.ndarray:
 class FaceTracker:
     """Follows the faces of a video frame by frame.
 
-    The detector (the analyser's ``analyse``) runs on the first frame, every ``redetect_every``
-    frames (to pick up new faces and re-anchor drifting tracks) and every ``search_every``
-    frames while a selected face is lost. In between, each face is tracked by its own mediapipe
-    FaceMesh in tracking mode on a crop around where it was. ``selection`` follows
+    Each face is tracked by its own mediapipe FaceMesh in tracking mode on a crop around where
+    it was, and its landmarks are smoothed by a One Euro filter. The full detector (the
+    analyser's ``analyse``) runs now and then, and a quick one looks for faces between its runs
+    (see ``_should_detect``); detections are matched to tracks by box overlap. ``selection`` follows
     ``SwapOptions.faces``: indices and "largest" refer to the faces of the first frame in which
     any face is found, and keep meaning the same people for the rest of the video.
     """

@@ -294,3 +294,17 @@ def test_tracker_landmarks_jitter_less_than_per_frame_analysis(tmp_path, astrona
     jitter_measured = np.linalg.norm(np.diff(measured[5:], axis=0), axis=2).mean()
     assert jitter_tracked < jitter_measured
     assert np.abs(tracked[-1] - measured[-1]).mean() < 3
+
+
+def test_engine_front_door_swaps_a_video(tmp_path, astronaut, mobius_avatar_a, analyser):
+    """``worker.api.swap_video`` with backends from the registry, as the Celery task calls it."""
+    from worker import api
+
+    clip = write_clip(tmp_path / "in.mp4", moving_photo_frames(astronaut, frames=12), fps=FPS)
+    source = api.prepare_source(mobius_avatar_a, backend="landmark")
+    info = api.swap_video(clip, tmp_path / "out.mp4", source, backend="landmark")
+    assert info.frames == 12 and info.has_audio
+    before, after = read_frames(clip)[6], read_frames(tmp_path / "out.mp4")[6]
+    face = analyser.analyse(before)[0]
+    diff = np.abs(before.astype(np.int16) - after).mean(axis=2)
+    assert diff[inner_face_mask(face.landmarks, before.shape)].mean() > 12
