@@ -138,3 +138,30 @@ def test_export_with_htmx_returns_its_status_fragment(client, django_capture_on_
     response = client.get(reverse("jobs:status", args=[job.id]), HTTP_HX_REQUEST="true")
     assert response.status_code == 286
     assert reverse("jobs:download", args=[job.id]) in response.content.decode()
+
+
+def test_housekeeping_fails_lost_jobs_and_deletes_expired_exports():
+    from django.core.files.base import ContentFile
+
+    from jobs import services
+    from jobs.tasks import housekeeping
+
+    lost = JobFactory(
+        status=Job.Status.RUNNING,
+        heartbeat_at=timezone.now() - services.STALE_AFTER - timedelta(minutes=1),
+    )
+    alive = JobFactory(status=Job.Status.RUNNING, heartbeat_at=timezone.now())
+    expired = JobFactory(
+        status=Job.Status.SUCCEEDED, expires_at=timezone.now() - timedelta(hours=1)
+    )
+    expired.output.save(f"{expired.owner_id}/old.zip", ContentFile(b"zip"))
+    path = Path(settings.PRIVATE_MEDIA_ROOT) / expired.output.name
+    assert path.exists()
+
+    housekeeping.delay()
+
+    for job in (lost, alive, expired):
+        job.refresh_from_db()
+    assert lost.status == Job.Status.FAILED and lost.message == services.LOST_MESSAGE
+    assert alive.status == Job.Status.RUNNING
+    assert not path.exists() and not expired.output
