@@ -19,21 +19,40 @@ def candidate_path(instance: "Candidate", filename: str) -> str:
 
 
 def attribute_rows(asked: dict, honoured: dict) -> list[dict]:
-    """Asked vs honoured, one row per schema field, in schema order, with readable labels."""
+    """Asked vs honoured, one row per schema field, in schema order, with readable labels.
+
+    ``status`` is "any" (no preference), "honoured", "missed" (measured, not as asked) or
+    "unmeasured" (the engine could not steer or check it)."""
     rows = []
     for name, field in FIELDS_BY_NAME.items():
         value = asked.get(name, "any")
         result = honoured.get(name) or {}
         measured = result.get("measured")
+        if value == "any":
+            status = "any"
+        elif result.get("honoured"):
+            status = "honoured"
+        elif measured is None:
+            status = "unmeasured"
+        else:
+            status = "missed"
         rows.append({
             "name": name,
             "label": field.label,
             "asked": field.label_of(value) if value in (*field.values, "any") else value,
-            "measured": (field.label_of(measured) if measured in field.values else measured),
-            "honoured": result.get("honoured"),
-            "any": value == "any",
+            "measured": field.label_of(measured) if measured in field.values else measured,
+            "status": status,
         })
     return rows
+
+
+def status_counts(rows: list[dict]) -> dict[str, int]:
+    counts = {"honoured": 0, "missed": 0, "unmeasured": 0, "asked": 0}
+    for row in rows:
+        if row["status"] != "any":
+            counts[row["status"]] += 1
+            counts["asked"] += 1
+    return counts
 
 
 class Avatar(models.Model):
@@ -59,6 +78,9 @@ class Avatar(models.Model):
 
     def attribute_rows(self) -> list[dict]:
         return attribute_rows(self.attributes, self.honoured)
+
+    def status_counts(self) -> dict[str, int]:
+        return status_counts(self.attribute_rows())
 
 
 class Generation(models.Model):
@@ -112,3 +134,6 @@ class Candidate(models.Model):
 
     def attribute_rows(self) -> list[dict]:
         return attribute_rows(self.generation.attributes, self.honoured)
+
+    def status_counts(self) -> dict[str, int]:
+        return status_counts(self.attribute_rows())

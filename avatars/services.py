@@ -25,7 +25,7 @@ from jobs.models import Job
 from jobs.runner import JobContext
 from worker import api, provenance
 from worker.attributes import Attributes, surprise, validate
-from worker.errors import ModelUnavailable
+from worker.errors import GenerationFailed, ModelUnavailable
 from worker.imageio import save_image
 from worker.types import GeneratedFace
 
@@ -102,27 +102,42 @@ def generation_cancel(*, generation: Generation) -> Job:
 
 def generation_run(*, generation: Generation, context: JobContext) -> None:
     """The task's body: make the candidates one by one, storing each as it is made, so the
-    builder shows them while the rest are still being generated. A redelivered job keeps
-    the candidates already stored and makes only the missing ones."""
+    builder shows them while the rest are still being generated. A candidate the engine
+    cannot make (no face passed its gate) is skipped; the job fails only when none could be
+    made. A redelivered job keeps the candidates already stored and makes only the rest."""
     total = generation.count
     stored = set(generation.candidates.values_list("index", flat=True))
+    failure: GenerationFailed | None = None
     for index in range(total):
         context.check_cancelled()
         if index in stored:
             continue
         context.progress(index, total, message=f"Making face {index + 1} of {total}…")
-        faces = api.generate(
-            generation.attributes,
-            candidate_seed(generation.base_seed, index),
-            1,
-            backend=generation.engine,
-            cancelled=context.cancelled,
-        )
+        try:
+            faces = api.generate(
+                generation.attributes,
+                candidate_seed(generation.base_seed, index),
+                1,
+                backend=generation.engine,
+                cancelled=context.cancelled,
+            )
+        except GenerationFailed as error:
+            failure = error
+            continue
         # A cancel that arrived while the engine worked: the face is not stored.
         context.check_cancelled()
         candidate_store(generation=generation, index=index, face=faces[0])
-        context.progress(index + 1, total, message=f"{index + 1} of {total} faces ready…")
-    context.done_message = f"{total} faces ready. Pick one, name it and save it."
+        stored.add(index)
+    if not stored:
+        raise failure or GenerationFailed()
+    made = len(stored)
+    if made < total:
+        context.done_message = (
+            f"{made} of {total} faces ready; the engine could not make the others with these "
+            "choices. Pick one, or leave some choices at Any and generate more."
+        )
+    else:
+        context.done_message = f"{total} faces ready. Pick one, name it and save it."
 
 
 def _png(image: np.ndarray, *, engine: str) -> bytes:

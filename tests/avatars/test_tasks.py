@@ -16,6 +16,7 @@ from tests.avatars.conftest import FLAT
 from tests.avatars.factories import stored_bytes
 from tests.factories import UserFactory
 from worker import registry
+from worker.errors import GenerationFailed
 
 pytestmark = pytest.mark.django_db
 
@@ -129,6 +130,21 @@ def test_candidates_are_stored_one_by_one_with_progress(
         "measured": "none",
         "honoured": False,
     }
+
+
+def test_a_face_the_engine_cannot_make_is_skipped(flat_engine, django_capture_on_commit_callbacks):
+    calls = []
+
+    def fail_the_second_face():
+        calls.append(1)
+        if len(calls) == 2:
+            raise GenerationFailed("No face passed the gate.")
+
+    flat_engine.before_each = staticmethod(fail_the_second_face)
+    generation = _start(UserFactory(), django_capture_on_commit_callbacks, attributes={}, count=3)
+    assert generation.job.status == Job.Status.SUCCEEDED
+    assert generation.job.message.startswith("2 of 3 faces ready")
+    assert list(generation.candidates.values_list("index", flat=True)) == [0, 2]
 
 
 def test_cancel_stops_between_candidates(flat_engine, django_capture_on_commit_callbacks):
