@@ -112,3 +112,10 @@ def test_anonymous_users_are_sent_to_log_in(client):
     job = JobFactory()
     response = client.get(reverse("jobs:status", args=[job.id]))
     assert response.status_code == 302 and response.url.startswith(reverse("login"))
+
+
+def test_htmx_poll_after_logout_redirects_the_whole_page_to_log_in(client):
+    job = JobFactory()
+    response = client.get(reverse("jobs:status", args=[job.id]), HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    assert response["HX-Redirect"].startswith(reverse("login"))
