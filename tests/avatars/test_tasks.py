@@ -5,11 +5,13 @@ import io
 
 import numpy as np
 import pytest
+from celery.exceptions import SoftTimeLimitExceeded
 from django.urls import reverse
 from PIL import Image
 
 from avatars import services
 from avatars.models import Avatar, Candidate, Generation
+from avatars.tasks import TIMEOUT_MESSAGE
 from jobs.models import Job
 from jobs.services import job_cancel
 from tests.avatars.conftest import FLAT
@@ -145,6 +147,20 @@ def test_a_face_the_engine_cannot_make_is_skipped(flat_engine, django_capture_on
     assert generation.job.status == Job.Status.SUCCEEDED
     assert generation.job.message.startswith("2 of 3 faces ready")
     assert list(generation.candidates.values_list("index", flat=True)) == [0, 2]
+
+
+def test_a_generation_past_its_time_limit_ends_with_a_clear_message(
+    flat_engine, django_capture_on_commit_callbacks
+):
+    def time_is_up():
+        # What Celery raises inside the task when its soft time limit passes.
+        raise SoftTimeLimitExceeded()
+
+    flat_engine.before_each = staticmethod(time_is_up)
+    generation = _start(UserFactory(), django_capture_on_commit_callbacks, attributes={}, count=2)
+    assert generation.job.status == Job.Status.FAILED
+    assert generation.job.message == TIMEOUT_MESSAGE
+    assert not Candidate.objects.exists()
 
 
 def test_cancel_stops_between_candidates(flat_engine, django_capture_on_commit_callbacks):
