@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from xml.sax.saxutils import escape
 
 import numpy as np
@@ -62,6 +63,14 @@ def badge_size(width: int, height: int) -> int:
 
 def badge_box(width: int, height: int) -> tuple[int, int, int, int]:
     """Where ``mark`` draws the badge (x0, y0, x1, y1): the bottom-right corner."""
+    return _badge(width, height)[0]
+
+
+@lru_cache(maxsize=8)
+def _badge(width: int, height: int) -> tuple[tuple[int, int, int, int], np.ndarray]:
+    """The badge's box and its opaque pixels (float32 RGB) for an image of this size: drawn once
+    per size, since loading the font and drawing cost more than blending (a video stamps the
+    same size on every frame)."""
     size = badge_size(width, height)
     font = ImageFont.load_default(size=size)
     left, top, right, bottom = font.getbbox(BADGE_TEXT)
@@ -70,25 +79,34 @@ def badge_box(width: int, height: int) -> tuple[int, int, int, int]:
     box_h = min(height, bottom - top + 2 * pad)
     margin = max(1, size // 2) if box_w + size < width and box_h + size < height else 0
     x1, y1 = width - margin, height - margin
-    return x1 - box_w, y1 - box_h, x1, y1
+    box = (x1 - box_w, y1 - box_h, x1, y1)
+    badge = PILImage.new("RGB", (box_w, box_h), (20, 20, 20))
+    ImageDraw.Draw(badge).text((pad - left, pad - top), BADGE_TEXT, font=font,
+                               fill=(255, 255, 255))
+    pixels = np.asarray(badge, np.float32)
+    pixels.flags.writeable = False
+    return box, pixels
 
 
 def mark(image: Image) -> Image:
     """A copy of ``image`` with a small semi-transparent "AI-generated · SafeFace" badge in
     the bottom-right corner, scaled to the image (PIL's built-in font: no font files)."""
-    height, width = image.shape[:2]
-    x0, y0, x1, y1 = badge_box(width, height)
-    size = badge_size(width, height)
-    font = ImageFont.load_default(size=size)
-    left, top, _, _ = font.getbbox(BADGE_TEXT)
-    pad = max(2, size // 3)
-
-    # Draw the badge opaque on its own small canvas, then blend only that rectangle.
-    badge = PILImage.new("RGB", (x1 - x0, y1 - y0), (20, 20, 20))
-    ImageDraw.Draw(badge).text((pad - left, pad - top), BADGE_TEXT, font=font,
-                               fill=(255, 255, 255))
     out = image.copy()
-    region = out[y0:y1, x0:x1].astype(np.float32)
-    blended = region + BADGE_OPACITY * (np.asarray(badge, np.float32) - region)
-    out[y0:y1, x0:x1] = np.rint(blended).astype(np.uint8)
+    mark_in_place(out)
     return out
+
+
+def mark_in_place(image: Image, *, size: tuple[int, int] | None = None,
+                  offset: tuple[int, int] = (0, 0)) -> None:
+    """Stamp the badge onto ``image`` itself, blending only the badge's rectangle.
+
+    ``size`` (width, height) is the whole picture's when ``image`` is only a part of it whose
+    top-left corner lies at ``offset`` in the picture (the video pipeline converts just the
+    corner to RGB); the part must cover ``badge_box(*size)``.
+    """
+    width, height = size or (image.shape[1], image.shape[0])
+    (x0, y0, x1, y1), badge = _badge(width, height)
+    x0, x1, y0, y1 = x0 - offset[0], x1 - offset[0], y0 - offset[1], y1 - offset[1]
+    region = image[y0:y1, x0:x1].astype(np.float32)
+    blended = region + BADGE_OPACITY * (badge - region)
+    image[y0:y1, x0:x1] = np.rint(blended).astype(np.uint8)

@@ -331,7 +331,8 @@ class _Pipeline:
                 if faces:
                     image = self.swapper.swap(image, faces, self.source, options)
                 if self.options.watermark:
-                    image = provenance.mark(image)
+                    # The frame is this pipeline's own (decoded or swapped): stamp it in place.
+                    provenance.mark_in_place(image)
                 self.to_encode.put(("video", image, pts))
                 done += 1
                 total = max(total, done)
