@@ -59,8 +59,8 @@ class Avatar(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="avatars")
     name = models.CharField(max_length=80)
-    image = models.FileField(upload_to=avatar_path)  # the portrait, PNG
-    face_crop = models.FileField(upload_to=avatar_path)  # the aligned face, PNG; also the thumbnail
+    image = models.FileField(upload_to=avatar_path, max_length=255)  # the portrait, PNG
+    face_crop = models.FileField(upload_to=avatar_path, max_length=255)  # the aligned face, PNG; also the thumbnail
     attributes = models.JSONField(default=dict)  # what was asked: {field: value or "any"}
     honoured = models.JSONField(default=dict)  # {field: {"asked", "measured", "honoured"}}
     prompt = models.TextField(blank=True)
@@ -110,8 +110,8 @@ class Candidate(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     generation = models.ForeignKey(Generation, on_delete=models.CASCADE, related_name="candidates")
     index = models.PositiveSmallIntegerField()
-    image = models.FileField(upload_to=candidate_path)
-    face_crop = models.FileField(upload_to=candidate_path)
+    image = models.FileField(upload_to=candidate_path, max_length=255)
+    face_crop = models.FileField(upload_to=candidate_path, max_length=255)
     seed = models.BigIntegerField()
     prompt = models.TextField(blank=True)
     honoured = models.JSONField(default=dict)  # {field: {"asked", "measured", "honoured"}}

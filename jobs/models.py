@@ -31,7 +31,7 @@ class Job(models.Model):
     celery_task_id = models.CharField(max_length=64, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     # A file the job produced for download (the export zip); other kinds keep theirs on their rows.
-    output = models.FileField(upload_to="exports/", blank=True)
+    output = models.FileField(upload_to="exports/", blank=True, max_length=255)
     expires_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)

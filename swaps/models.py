@@ -21,7 +21,7 @@ class Target(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="targets")
     kind = models.CharField(max_length=8, choices=MediaKind.choices)
-    file = models.FileField(upload_to=user_path)
+    file = models.FileField(upload_to=user_path, max_length=255)
     content_type = models.CharField(max_length=40)
     original_name = models.CharField(max_length=200, blank=True)
     width = models.PositiveIntegerField(default=0)
@@ -30,7 +30,7 @@ class Target(models.Model):
     # [{"box": [x0,y0,x1,y1], "score": s, "thumb": storage name, "usable": bool}], largest first;
     # for a video, the faces of the first analysed frame that has any (the swap's indices).
     faces = models.JSONField(default=list)
-    thumbnail = models.FileField(upload_to=user_path, blank=True)
+    thumbnail = models.FileField(upload_to=user_path, blank=True, max_length=255)
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField(null=True, blank=True)
 
@@ -55,8 +55,8 @@ class Swap(models.Model):
     avatar = models.ForeignKey("avatars.Avatar", on_delete=models.SET_NULL, null=True, blank=True, related_name="swaps")
     kind = models.CharField(max_length=8, choices=MediaKind.choices)
     options = models.JSONField(default=dict)
-    output = models.FileField(upload_to=user_path, blank=True)
-    thumbnail = models.FileField(upload_to=user_path, blank=True)
+    output = models.FileField(upload_to=user_path, blank=True, max_length=255)
+    thumbnail = models.FileField(upload_to=user_path, blank=True, max_length=255)
     engine = models.CharField(max_length=40, blank=True)
     engine_version = models.CharField(max_length=40, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
