@@ -169,7 +169,7 @@ def steering() -> Steering | None:
 
 
 # Where an asked value lands in each steered measure; pushes aim a margin past the threshold.
-AGE_TARGETS = {"18-29": 26.0, "30-44": 37.0, "45-59": 52.0, "60+": 66.0}
+AGE_TARGETS = {"18-29": 27.0, "30-44": 37.0, "45-59": 52.0, "60+": 66.0}
 GENDER_TARGETS = {"feminine": 0.0, "masculine": 1.0, "androgynous": 0.5}
 SMILE_MARGIN = 0.06
 GLASSES_MARGIN = 15.0
@@ -178,8 +178,11 @@ GLASSES_MARGIN = 15.0
 PUSH_GAIN = 1.3
 # Mixing a second bank face of the same tone varies identity without leaving the tone.
 MAX_MIX = 0.3
+# Longest total push in w: several pushes at once beyond about this break the face up (no face
+# found, sunglasses, closed eyes), measured over surprise avatars.
+MAX_PUSH = 2.0
 # Seeds tried per candidate before the best one so far is returned (or generation fails).
-TRIES = 8
+TRIES = 6
 # Bank-match weights: gender and age shape a face most, so they are matched first.
 MATCH_WEIGHTS = {"gender": 3, "age": 2, "expression": 1, "glasses": 1, "hair_colour": 1,
                  "eye_colour": 1}
@@ -321,8 +324,13 @@ class StyleGANGenerator:
         elif asked["glasses"] == "none":
             targets["glasses"] = min(current["glasses"],
                                      measure.GLASSES_THRESHOLD - GLASSES_MARGIN)
+        push = np.zeros(STYLE_DIM, np.float32)
         for name, target in targets.items():
             if name in bank.directions:
                 change = (target - float(current[name])) / bank.slopes[name]
-                w = w + PUSH_GAIN * change * bank.directions[name]
+                push += PUSH_GAIN * change * bank.directions[name]
+        length = float(np.linalg.norm(push))
+        if length > MAX_PUSH:
+            push *= MAX_PUSH / length
+        w = w + push
         return w.reshape(1, STYLE_DIM).astype(np.float32)
