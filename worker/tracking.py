@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Protocol, Sequence
 
 import cv2
 import numpy as np
@@ -32,6 +32,45 @@ CROP_SIDE = 256
 QUICK_DETECT_SIDE = 640
 # A tracked face re-acquires a detection when their boxes overlap this much.
 MATCH_IOU = 0.3
+
+
+class FrameView(Protocol):
+    """A video frame as the tracker reads it: whole in RGB only for the (rare) full detection,
+    otherwise only the parts it needs, so a pipeline holding frames in another pixel format
+    (worker.video keeps YUV) converts little of each frame."""
+
+    width: int
+    height: int
+
+    def rgb(self) -> Image:
+        """The whole frame in RGB."""
+
+    def region(self, x0: int, y0: int, x1: int, y1: int) -> Image:
+        """The RGB pixels of this box (inside the frame)."""
+
+    def shrunk(self, side: int) -> Image:
+        """The whole frame in RGB, scaled down (INTER_AREA) to at most ``side`` on its longer
+        side."""
+
+
+class RgbFrame:
+    """A frame held as an RGB array."""
+
+    def __init__(self, image: Image):
+        self.image = image
+        self.height, self.width = image.shape[:2]
+
+    def rgb(self) -> Image:
+        return self.image
+
+    def region(self, x0: int, y0: int, x1: int, y1: int) -> Image:
+        return self.image[y0:y1, x0:x1]
+
+    def shrunk(self, side: int) -> Image:
+        scale = side / max(self.height, self.width)
+        if scale >= 1:
+            return self.image
+        return cv2.resize(self.image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
 
 
 class OneEuroFilter:
@@ -95,6 +134,19 @@ def _crop_transform(box: Box) -> np.ndarray:
                      [0.0, scale, CROP_SIDE / 2 - scale * cy]], dtype=np.float64)
 
 
+def _crop_source_box(transform: np.ndarray, width: int, height: int) -> tuple[int, int, int, int]:
+    """The frame pixels (x0, y0, x1, y1) that a CROP_SIDE crop through ``transform`` samples,
+    bilinear neighbours included, clipped to the frame."""
+    scale = transform[0, 0]
+    low = -transform[:, 2] / scale
+    high = (CROP_SIDE - transform[:, 2]) / scale
+    x0 = int(np.clip(np.floor(low[0]) - 1, 0, width - 1))
+    y0 = int(np.clip(np.floor(low[1]) - 1, 0, height - 1))
+    x1 = int(np.clip(np.ceil(high[0]) + 2, x0 + 1, width))
+    y1 = int(np.clip(np.ceil(high[1]) + 2, y0 + 1, height))
+    return x0, y0, x1, y1
+
+
 class FaceTracker:
     """Follows the faces of a video frame by frame.
 
@@ -131,8 +183,11 @@ class FaceTracker:
         """Whether a face has been found in any frame so far."""
         return self._selected is not None
 
-    def update(self, frame: Image, time: float) -> list[Face]:
-        """The selected faces in this frame (smoothed landmarks), in track order."""
+    def update(self, frame: Image | FrameView, time: float) -> list[Face]:
+        """The selected faces in this frame (an RGB image, or a view of a frame held in another
+        format), with smoothed landmarks, in track order."""
+        if isinstance(frame, np.ndarray):
+            frame = RgbFrame(frame)
         for track in self._tracks:
             if track.misses <= self._max_misses:
                 self._follow(track, frame, time)
@@ -165,7 +220,7 @@ class FaceTracker:
             return True
         return self._selected is not None and track.id in self._selected
 
-    def _should_detect(self, frame: Image) -> bool:
+    def _should_detect(self, frame: FrameView) -> bool:
         """Whether to run the full detector (about 120 ms at 720p) on this frame.
 
         It runs on the first frame, every ``redetect_every`` frames, and every ``search_every``
@@ -187,16 +242,14 @@ class FaceTracker:
             return self._quick_finds_new_face(frame, live)
         return False
 
-    def _quick_finds_new_face(self, frame: Image, live: list[Track]) -> bool:
+    def _quick_finds_new_face(self, frame: FrameView, live: list[Track]) -> bool:
         if self._quick_detector is None:
             self._quick_detector = create_face_detector(model_selection=1, min_score=0.6)
-        height, width = frame.shape[:2]
+        width, height = frame.width, frame.height
         # The detector sees 192 px whatever it is given; shrinking big frames first saves
         # copying them into mediapipe.
-        shrink = QUICK_DETECT_SIDE / max(height, width)
-        if shrink < 1:
-            frame = cv2.resize(frame, None, fx=shrink, fy=shrink, interpolation=cv2.INTER_AREA)
-        for detection in self._quick_detector.process(frame).detections or ():
+        for detection in self._quick_detector.process(
+                frame.shrunk(QUICK_DETECT_SIDE)).detections or ():
             box = detection.location_data.relative_bounding_box
             cx, cy = (box.xmin + box.width / 2) * width, (box.ymin + box.height / 2) * height
             if not any(t.last_box[0] <= cx <= t.last_box[2] and t.last_box[1] <= cy <= t.last_box[3]
@@ -204,11 +257,16 @@ class FaceTracker:
                 return True
         return False
 
-    def _follow(self, track: Track, frame: Image, time: float) -> None:
+    def _follow(self, track: Track, frame: FrameView, time: float) -> None:
         """Move a track to this frame by running its mesh on a crop around its last box."""
         transform = _crop_transform(track.last_box)
-        crop = cv2.warpAffine(frame, transform, (CROP_SIDE, CROP_SIDE), flags=cv2.INTER_LINEAR,
-                              borderMode=cv2.BORDER_CONSTANT)
+        # Only the pixels the crop samples are read (the frame may have to convert them);
+        # outside the frame the crop is black either way.
+        x0, y0, x1, y1 = _crop_source_box(transform, frame.width, frame.height)
+        shifted = transform.copy()
+        shifted[:, 2] += transform[:, :2] @ np.array([x0, y0], dtype=np.float64)
+        crop = cv2.warpAffine(frame.region(x0, y0, x1, y1), shifted, (CROP_SIDE, CROP_SIDE),
+                              flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
         if track.mesh is None:
             track.mesh = create_face_mesh(static_image_mode=False, max_num_faces=1)
         found = mesh_results_to_pixels(track.mesh.process(crop), CROP_SIDE, CROP_SIDE)
@@ -228,10 +286,10 @@ class FaceTracker:
         track.face = face_from_landmarks(smoothed.astype(np.float32))
         track.misses = 0
 
-    def _redetect(self, frame: Image, time: float) -> None:
+    def _redetect(self, frame: FrameView, time: float) -> None:
         """Run the detector; match its faces to tracks by box overlap, start tracks for new ones."""
         self._since_detect = 0
-        detected = self._detect(frame)
+        detected = self._detect(frame.rgb())
         unmatched = list(range(len(detected)))
         pairs = sorted(((box_iou(t.last_box, detected[i].box), n, i)
                         for n, t in enumerate(self._tracks) for i in unmatched), reverse=True)

@@ -1,11 +1,16 @@
 """Video face swap: PyAV decode, face tracking and swap, libx264 encode, with frames streamed
-through bounded queues between three threads so memory stays flat whatever the video's length."""
+through bounded queues between three threads so memory stays flat whatever the video's length.
+
+Frames stay in the encoder's YUV 4:2:0 from decoder to encoder; only what the tracker and the
+swap read (crops around the faces) and write (the faces' boxes, the badge) is converted to RGB
+and back. Converting whole frames both ways cost more than the swap itself at 720p."""
 
 from __future__ import annotations
 
 import os
 import queue
 import threading
+import math
 from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
@@ -13,12 +18,14 @@ from typing import Any, Callable
 
 import av
 import av.error
+import cv2
 import numpy as np
 
 from worker import errors, provenance, registry
 from worker.tracking import Detector, FaceTracker
 from worker.types import (
     CancelledCheck,
+    Face,
     Image,
     ProgressCallback,
     SourceFace,
@@ -143,6 +150,149 @@ def _count_frames(path: Path | str) -> int:
 def _rotation(frame: Any) -> int:
     """The frame's display rotation, counterclockwise, as 0, 90, 180 or 270 degrees."""
     return int(round((frame.rotation or 0) / 90.0)) % 4 * 90
+
+
+def _i420_planes(data: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Views of the Y, U and V planes of an I420 array (shape (height * 3 / 2, width))."""
+    height, width = data.shape[0] * 2 // 3, data.shape[1]
+    size = width * height
+    flat = data.reshape(-1)
+    chroma = (height // 2, width // 2)
+    return (data[:height], flat[size:size + size // 4].reshape(chroma),
+            flat[size + size // 4:].reshape(chroma))
+
+
+def _pack_i420(y: np.ndarray, u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """One I420 array from three planes (any strides): the layout OpenCV and PyAV read."""
+    height, width = y.shape
+    size = width * height
+    data = np.empty((height * 3 // 2, width), np.uint8)
+    flat = data.reshape(-1)
+    flat[:size].reshape(height, width)[:] = y
+    flat[size:size + size // 4].reshape(u.shape)[:] = u
+    flat[size + size // 4:].reshape(v.shape)[:] = v
+    return data
+
+
+def _even_box(x0: float, y0: float, x1: float, y1: float, width: int,
+              height: int) -> tuple[int, int, int, int]:
+    """The box grown to even pixel bounds (4:2:0 chroma covers 2x2 blocks), within the frame."""
+    ex0 = max(0, int(math.floor(x0)) // 2 * 2)
+    ey0 = max(0, int(math.floor(y0)) // 2 * 2)
+    ex1 = min(width, -(-int(math.ceil(x1)) // 2) * 2)
+    ey1 = min(height, -(-int(math.ceil(y1)) // 2) * 2)
+    return ex0, ey0, max(ex1, ex0), max(ey1, ey0)
+
+
+class I420Frame:
+    """A frame held as planar YUV 4:2:0 in one array (I420: the Y plane, then U and V), as
+    PyAV decodes it and libx264 takes it, read and written in RGB one box at a time.
+
+    Reading converts only the box; writing converts back only the pixels that changed (and the
+    chroma of the 2x2 blocks holding them), so everything else reaches the encoder exactly as
+    decoded. Implements the tracker's ``FrameView``.
+    """
+
+    def __init__(self, data: np.ndarray):
+        self.data = data
+        self.height, self.width = data.shape[0] * 2 // 3, data.shape[1]
+        self.y, self.u, self.v = _i420_planes(data)
+        self._rgb: Image | None = None
+
+    def rgb(self) -> Image:
+        if self._rgb is None:
+            self._rgb = cv2.cvtColor(self.data, cv2.COLOR_YUV2RGB_I420)
+        return self._rgb
+
+    def region(self, x0: int, y0: int, x1: int, y1: int) -> Image:
+        ex0, ey0, ex1, ey1 = _even_box(x0, y0, x1, y1, self.width, self.height)
+        packed = _pack_i420(self.y[ey0:ey1, ex0:ex1], self.u[ey0 // 2:ey1 // 2, ex0 // 2:ex1 // 2],
+                            self.v[ey0 // 2:ey1 // 2, ex0 // 2:ex1 // 2])
+        rgb = cv2.cvtColor(packed, cv2.COLOR_YUV2RGB_I420)
+        return rgb[y0 - ey0:y1 - ey0, x0 - ex0:x1 - ex0]
+
+    def shrunk(self, side: int) -> Image:
+        scale = side / max(self.width, self.height)
+        if scale >= 1:
+            return self.rgb()
+        width = max(2, round(self.width * scale / 2) * 2)
+        height = max(2, round(self.height * scale / 2) * 2)
+        planes = [cv2.resize(plane, size, interpolation=cv2.INTER_AREA) for plane, size in (
+            (self.y, (width, height)), (self.u, (width // 2, height // 2)),
+            (self.v, (width // 2, height // 2)))]
+        return cv2.cvtColor(_pack_i420(*planes), cv2.COLOR_YUV2RGB_I420)
+
+    def write(self, x0: int, y0: int, before: Image, after: Image) -> None:
+        """Store the RGB box ``after`` at (x0, y0) where it differs from ``before`` (what
+        ``region`` gave for it). The box's corner and sides must be even."""
+        changed = (before != after).any(axis=2)
+        if not changed.any():
+            return
+        height, width = changed.shape
+        y, u, v = _i420_planes(cv2.cvtColor(np.ascontiguousarray(after),
+                                            cv2.COLOR_RGB2YUV_I420))
+        np.copyto(self.y[y0:y0 + height, x0:x0 + width], y, where=changed)
+        blocks = changed.reshape(height // 2, 2, width // 2, 2).any(axis=(1, 3))
+        cy, cx = y0 // 2, x0 // 2
+        np.copyto(self.u[cy:cy + height // 2, cx:cx + width // 2], u, where=blocks)
+        np.copyto(self.v[cy:cy + height // 2, cx:cx + width // 2], v, where=blocks)
+        self._rgb = None
+
+
+def _decoded_i420(frame: Any) -> np.ndarray:
+    """A decoded frame as an upright I420 array with even sides."""
+    rotation = _rotation(frame)
+    if frame.width % 2 or frame.height % 2:
+        # 4:2:0 needs even sides: crop the upright RGB picture and convert that.
+        image = _upright(frame.to_ndarray(format="rgb24"), rotation)
+        return cv2.cvtColor(image, cv2.COLOR_RGB2YUV_I420)
+    data = frame.to_ndarray(format="yuv420p")
+    if not rotation:
+        return data
+    return _pack_i420(*(np.rot90(plane, k=rotation // 90) for plane in _i420_planes(data)))
+
+
+def _face_regions(faces: list[Face], width: int, height: int,
+                  reach: float | None) -> list[tuple[tuple[int, int, int, int], list[Face]]]:
+    """Boxes of the frame to hand to the swapper, each with the faces inside it: every face's
+    box (landmarks included) grown by ``reach`` of its size, overlapping boxes merged. A
+    swapper that does not say how far it reaches gets the whole frame."""
+    if reach is None:
+        return [((0, 0, width, height), list(faces))]
+    regions: list[tuple[tuple[int, int, int, int], list[Face]]] = []
+    for face in faces:
+        x0, y0, x1, y1 = face.box
+        if face.landmarks is not None:
+            low, high = face.landmarks.min(axis=0), face.landmarks.max(axis=0)
+            x0, y0 = min(x0, float(low[0])), min(y0, float(low[1]))
+            x1, y1 = max(x1, float(high[0])), max(y1, float(high[1]))
+        margin = reach * max(x1 - x0, y1 - y0) + 4
+        box = _even_box(x0 - margin, y0 - margin, x1 + margin, y1 + margin, width, height)
+        group = [face]
+        # Merge with every region it overlaps, until it overlaps none.
+        merged = True
+        while merged:
+            merged = False
+            for other in regions:
+                (ax0, ay0, ax1, ay1), others = other
+                if ax0 < box[2] and box[0] < ax1 and ay0 < box[3] and box[1] < ay1:
+                    regions.remove(other)
+                    box = (min(ax0, box[0]), min(ay0, box[1]), max(ax1, box[2]),
+                           max(ay1, box[3]))
+                    group = others + group
+                    merged = True
+                    break
+        regions.append((box, group))
+    return [(box, group) for box, group in regions if box[2] > box[0] and box[3] > box[1]]
+
+
+def _shifted(face: Face, dx: float, dy: float) -> Face:
+    """The face in the coordinates of a box whose corner is at (-dx, -dy)."""
+    offset = np.array([dx, dy], dtype=np.float32)
+    x0, y0, x1, y1 = face.box
+    return replace(face, box=(x0 + dx, y0 + dy, x1 + dx, y1 + dy),
+                   keypoints=np.asarray(face.keypoints, np.float32) + offset,
+                   landmarks=None if face.landmarks is None else face.landmarks + offset)
 
 
 def _upright(image: Image, rotation: int) -> Image:
@@ -283,8 +433,7 @@ class _Pipeline:
             for packet in source.demux(streams):
                 if packet.stream is video_in:
                     for frame in packet.decode():
-                        image = _upright(frame.to_ndarray(format="rgb24"), _rotation(frame))
-                        self.decoded.put(("video", image, frame.pts, frame.time))
+                        self.decoded.put(("video", _decoded_i420(frame), frame.pts, frame.time))
                 elif self.copy_audio:
                     # The demuxer ends each stream with an empty packet: nothing to copy.
                     if packet.dts is not None:
@@ -317,23 +466,23 @@ class _Pipeline:
                 if item[0] == "audio":
                     self.to_encode.put(item)
                     continue
-                _, image, pts, time = item
+                _, data, pts, time = item
+                frame = I420Frame(data)
                 # Missing or repeated timestamps would make libx264 refuse the frame.
                 if pts is None or (last_pts is not None and pts <= last_pts):
                     pts = 0 if last_pts is None else last_pts + frame_step
                 last_pts = pts
                 time = float(pts * video_in.time_base) if time is None else time
                 start_time = time if start_time is None else start_time
-                faces = tracker.update(image, time)
+                faces = tracker.update(frame, time)
                 if not tracker.has_found_faces and time - start_time >= FACE_SEARCH_SECONDS:
                     raise errors.NoFaceFound(
                         "No face was found in the first seconds of this video.")
                 if faces:
-                    image = self.swapper.swap(image, faces, self.source, options)
+                    self._swap(frame, faces, options)
                 if self.options.watermark:
-                    # The frame is this pipeline's own (decoded or swapped): stamp it in place.
-                    provenance.mark_in_place(image)
-                self.to_encode.put(("video", image, pts))
+                    _stamp(frame)
+                self.to_encode.put(("video", data, pts))
                 done += 1
                 total = max(total, done)
                 self.progress(done, total)
@@ -347,6 +496,15 @@ class _Pipeline:
             self.progress(done, done)
         self.to_encode.put(_END)
 
+    def _swap(self, frame: I420Frame, faces: list[Face], options: SwapOptions) -> None:
+        """Swap the faces in place, converting only the boxes around them to RGB and back."""
+        reach = getattr(self.swapper, "reach", None)
+        for (x0, y0, x1, y1), group in _face_regions(faces, frame.width, frame.height, reach):
+            before = frame.region(x0, y0, x1, y1)
+            after = self.swapper.swap(before, [_shifted(face, -x0, -y0) for face in group],
+                                      self.source, options)
+            frame.write(x0, y0, before, after)
+
     def _encode(self, target: Any, video_out: Any, audio_out: Any) -> None:
         time_base = video_out.codec_context.time_base
         while (item := self.to_encode.get()) is not _END:
@@ -357,11 +515,21 @@ class _Pipeline:
                 else:
                     target.mux(audio_out.encode(item[1]))
                 continue
-            _, image, pts = item
-            frame = av.VideoFrame.from_ndarray(image, format="rgb24")
+            _, data, pts = item
+            frame = av.VideoFrame.from_ndarray(data, format=PIXEL_FORMAT)
             frame.pts = pts
             frame.time_base = time_base
             target.mux(video_out.encode(frame))
         target.mux(video_out.encode(None))
         if audio_out is not None and not self.copy_audio:
             target.mux(audio_out.encode(None))
+
+
+def _stamp(frame: I420Frame) -> None:
+    """The provenance badge on the frame, converting only its corner."""
+    x0, y0, x1, y1 = _even_box(*provenance.badge_box(frame.width, frame.height), frame.width,
+                               frame.height)
+    before = frame.region(x0, y0, x1, y1)
+    after = before.copy()
+    provenance.mark_in_place(after, size=(frame.width, frame.height), offset=(x0, y0))
+    frame.write(x0, y0, before, after)

@@ -355,6 +355,10 @@ class LandmarkSwapper:
 
     name = "landmark"
     version = "landmark-1"
+    # How far beyond a face's box (landmarks included), as a share of its larger side, a swap
+    # may change pixels (``paste_face`` pads the box by 5% of the face's height, plus 3 px):
+    # the video pipeline converts only that much of each frame to RGB and back.
+    reach = 0.1
 
     def __init__(self) -> None:
         self._analyser = MediapipeAnalyser()
