@@ -223,22 +223,29 @@ class FaceTracker:
     def _should_detect(self, frame: FrameView) -> bool:
         """Whether to run the full detector (about 120 ms at 720p) on this frame.
 
-        It runs on the first frame, every ``redetect_every`` frames, and every ``search_every``
-        frames while a wanted face is missing. In between, the quick whole-frame detector (a
+        It runs on the first frame, and every ``search_every`` frames while a wanted face is
+        missing. While every wanted face is followed it runs only when any face will do (to
+        find newcomers), every ``redetect_every`` frames: then it cannot re-find a lost face, so
+        for chosen faces it would change nothing. In between, the quick whole-frame detector (a
         few ms; it misses small faces) looks for a face that no track covers: every frame while
         a wanted face is missing, every ``watch_every`` frames for newcomers when any face
         will do. When it sees one, the full detector runs at once.
         """
-        if self._frames == 0 or self._since_detect >= self._redetect_every:
+        if self._frames == 0:
             return True
         live = [t for t in self._tracks if t.face is not None]
         if self._selection == "all":
             searching = not live
         else:
             searching = self._selected is None or any(t.face is None for t in self._tracks)
-        if searching and self._since_detect >= self._search_every:
+        if searching:
+            return (self._since_detect >= self._search_every
+                    or self._quick_finds_new_face(frame, live))
+        if self._selection != "all":
+            return False
+        if self._since_detect >= self._redetect_every:
             return True
-        if searching or (self._selection == "all" and self._frames % self._watch_every == 0):
+        if self._frames % self._watch_every == 0:
             return self._quick_finds_new_face(frame, live)
         return False
 
