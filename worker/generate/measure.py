@@ -206,11 +206,6 @@ def hair_lab(image: Image, landmarks: np.ndarray) -> np.ndarray | None:
     return np.median(srgb_to_lab(pixels), axis=0)
 
 
-# Hair colour prototypes in L*a*b*, from the schema's swatches; measured hair is classified by
-# the nearest prototype after its lightness is compared with the face's (lighting).
-HAIR_NAMES = ("black", "dark-brown", "brown", "blonde", "red", "grey", "white")
-
-
 def hair_name(lab: np.ndarray, skin_lab: np.ndarray) -> str | None:
     """The hair colour name for a measured hair L*a*b*, or None when it reads as skin (bald
     or a high forehead)."""
