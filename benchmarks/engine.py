@@ -1,7 +1,7 @@
 """`make bench`: every engine benchmark in one run; docs/benchmarks.md quotes its output."""
 
-import platform
 import os
+import platform
 import sys
 
 from benchmarks import generate, swap_image, video
