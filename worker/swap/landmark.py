@@ -97,7 +97,8 @@ def rasterise_warp(target: np.ndarray, source: np.ndarray, triangles: np.ndarray
     tri_target, tri_source, v0, e1, e2, det = (array[keep] for array in
                                                (tri_target, tri_source, v0, e1, e2, det))
     # Per triangle, everything is linear in the pixel (x, y): the barycentric weights l1, l2
-    # and the source point. Twelve coefficients per triangle, gathered once per pixel.
+    # and the source point. Twelve coefficients per triangle, one row each, gathered per pixel
+    # only as needed (the source point only for pixels inside their triangle).
     a1, b1 = e2[:, 1] / det, -e2[:, 0] / det
     a2, b2 = -e1[:, 1] / det, e1[:, 0] / det
     c1 = -(a1 * v0[:, 0] + b1 * v0[:, 1])
@@ -110,7 +111,7 @@ def rasterise_warp(target: np.ndarray, source: np.ndarray, triangles: np.ndarray
         s0[:, 0] + c1 * d1[:, 0] + c2 * d2[:, 0],
         a1 * d1[:, 1] + a2 * d2[:, 1], b1 * d1[:, 1] + b2 * d2[:, 1],
         s0[:, 1] + c1 * d1[:, 1] + c2 * d2[:, 1],
-    ], axis=1).astype(np.float32)
+    ]).astype(np.float32)
 
     x0 = np.clip(np.floor(tri_target[..., 0].min(axis=1)), 0, width - 1).astype(np.int32)
     x1 = np.clip(np.ceil(tri_target[..., 0].max(axis=1)), 0, width - 1).astype(np.int32)
@@ -120,25 +121,31 @@ def rasterise_warp(target: np.ndarray, source: np.ndarray, triangles: np.ndarray
     counts = spans_x * (y1 - y0 + 1)
     owner = np.repeat(np.arange(len(counts), dtype=np.int32), counts)
     local = np.arange(owner.size, dtype=np.int32) - np.repeat(np.cumsum(counts) - counts, counts)
-    span = spans_x[owner]
-    px = x0[owner] + local % span
-    py = y0[owner] + local // span
-
-    k = coefficients[owner]
+    row, col = np.divmod(local, spans_x[owner])
+    px = x0[owner] + col
+    py = y0[owner] + row
     fx, fy = px.astype(np.float32), py.astype(np.float32)
-    l1 = k[:, 0] * fx + k[:, 1] * fy + k[:, 2]
-    l2 = k[:, 3] * fx + k[:, 4] * fy + k[:, 5]
-    inside = (l1 >= -1e-4) & (l2 >= -1e-4) & (l1 + l2 <= 1 + 1e-4)
-    k, fx, fy, px, py = k[inside], fx[inside], fy[inside], px[inside], py[inside]
-    mapped_x = k[:, 6] * fx + k[:, 7] * fy + k[:, 8]
-    mapped_y = k[:, 9] * fx + k[:, 10] * fy + k[:, 11]
+
+    def linear(first: int, rows: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """coefficients[first] * x + coefficients[first + 1] * y + coefficients[first + 2],
+        each taken at the pixels' triangles ``rows``."""
+        out = coefficients[first].take(rows) * x
+        out += coefficients[first + 1].take(rows) * y
+        out += coefficients[first + 2].take(rows)
+        return out
+
+    l1 = linear(0, owner, fx, fy)
+    l2 = linear(3, owner, fx, fy)
+    inside = np.flatnonzero((l1 >= -1e-4) & (l2 >= -1e-4) & (l1 + l2 <= 1 + 1e-4))
+    owner, fx, fy = owner[inside], fx[inside], fy[inside]
+    pixels = py[inside] * width + px[inside]
 
     map_x = np.full((height, width), -1.0, np.float32)
     map_y = np.full((height, width), -1.0, np.float32)
     covered = np.zeros((height, width), np.uint8)
-    map_x[py, px] = mapped_x
-    map_y[py, px] = mapped_y
-    covered[py, px] = 1
+    map_x.reshape(-1)[pixels] = linear(6, owner, fx, fy)
+    map_y.reshape(-1)[pixels] = linear(9, owner, fx, fy)
+    covered.reshape(-1)[pixels] = 1
     return map_x, map_y, covered
 
 
@@ -219,6 +226,13 @@ def prepare(source: SourceFace) -> PreparedSource:
     return PreparedSource(crop=crop, points=points, stats=lab_stats(crop, skin))
 
 
+def _pixel_grid(shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """Row and column numbers (float32) as a column and a row that broadcast to ``shape``:
+    the values of ``np.indices`` without filling two whole planes."""
+    return (np.arange(shape[0], dtype=np.float32)[:, None],
+            np.arange(shape[1], dtype=np.float32)[None, :])
+
+
 def _skin_mask(points: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     """Cheeks, nose and chin (the hull shrunk to 80%, below the eyes, mouth cut out): what colour
     statistics are measured on. Above the eyes, hair, glasses and brows skewed them."""
@@ -236,7 +250,7 @@ def _skin_mask(points: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     eyes = points[list(EYE_LOOP_IMAGE_LEFT + EYE_LOOP_IMAGE_RIGHT)]
     # The lowest eyelid point along the face's up axis, less a margin for glasses' rims.
     limit = float(((eyes - points[CHIN]) @ up).min()) - 0.06 * size
-    rows, cols = np.indices(mask.shape, dtype=np.float32)
+    rows, cols = _pixel_grid(mask.shape)
     height = (cols - points[CHIN, 0]) * up[0] + (rows - points[CHIN, 1]) * up[1]
     mask[height > limit] = 0
     return mask
@@ -322,7 +336,7 @@ def _blend_mask(covered: np.ndarray, points: np.ndarray, open_mouth: bool, size:
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
     up = points[FOREHEAD] - points[CHIN]
     up /= np.linalg.norm(up) or 1.0
-    rows, cols = np.indices(covered.shape, dtype=np.float32)
+    rows, cols = _pixel_grid(covered.shape)
     height = (cols - points[MID_FOREHEAD, 0]) * up[0] + (rows - points[MID_FOREHEAD, 1]) * up[1]
     mask = cv2.erode(covered * (height <= 0), kernel)
     if open_mouth:
