@@ -359,9 +359,11 @@ class _Stage(threading.Thread):
 
 
 class _Pipeline:
-    """One swap run: a decode thread, the tracking and swap on the calling thread, an encode
-    thread. PyAV and libx264 release the GIL while they work, so on two cores decoding and
-    encoding overlap the Python-side swap of other frames."""
+    """One swap run in four stages joined by bounded queues: a decode thread, a tracking
+    thread, the swap on the calling thread (which also checks for cancellation and reports
+    progress), and an encode thread. PyAV, libx264, mediapipe's graphs, OpenCV and most numpy
+    work release the GIL, so on two cores the stages overlap: tracking (which must go frame by
+    frame) runs ahead while earlier frames are swapped and encoded."""
 
     def __init__(self, input_path: Path, output_path: Path, info: VideoInfo, source: SourceFace,
                  options: SwapOptions, *, swapper: Any, detect: Detector,
@@ -378,6 +380,7 @@ class _Pipeline:
         self.copy_audio = False
         self.stop = threading.Event()
         self.decoded = _Pipe(self.stop)
+        self.tracked = _Pipe(self.stop)
         self.to_encode = _Pipe(self.stop)
 
     def run(self) -> None:
@@ -392,25 +395,27 @@ class _Pipeline:
             self.copy_audio = audio_in is not None and audio_in.codec_context.name == AUDIO_CODEC
             video_out, audio_out = self._add_streams(target, video_in, audio_in)
             target.metadata.update(provenance.video_metadata(getattr(self.swapper, "name", "")))
-            decoder = _Stage("video-decode", lambda: self._decode(source, video_in, audio_in),
-                             self.stop)
-            encoder = _Stage("video-encode", lambda: self._encode(target, video_out, audio_out),
-                             self.stop)
-            decoder.start()
-            encoder.start()
+            stages = [
+                _Stage("video-decode", lambda: self._decode(source, video_in, audio_in),
+                       self.stop),
+                _Stage("video-track", lambda: self._track(video_in), self.stop),
+                _Stage("video-encode", lambda: self._encode(target, video_out, audio_out),
+                       self.stop),
+            ]
+            for stage in stages:
+                stage.start()
             try:
-                self._swap_frames(video_in)
+                self._swap_frames()
             except _Stopped:
                 pass
             except BaseException:
                 self.stop.set()
                 raise
             finally:
-                encoder.join()
-                if encoder.error is not None or decoder.error is not None:
-                    self.stop.set()
-                decoder.join()
-            for stage in (decoder, encoder):
+                # A stage that fails sets the stop flag itself, which ends the others.
+                for stage in stages:
+                    stage.join()
+            for stage in stages:
                 if stage.error is not None:
                     raise stage.error
 
@@ -453,51 +458,64 @@ class _Pipeline:
             raise errors.CorruptVideo() from error
         self.decoded.put(_END)
 
-    def _swap_frames(self, video_in: Any) -> None:
+    def _track(self, video_in: Any) -> None:
+        """Follow the faces frame by frame (own thread: the tracker's mediapipe graphs are
+        made and used here only)."""
         fps = self.info.fps or 25.0
         tracker = FaceTracker(self.detect, self.options.faces,
                               redetect_every=max(1, round(REDETECT_SECONDS * fps)),
                               watch_every=max(1, round(WATCH_SECONDS * fps)))
-        # The tracker has already picked the faces; the swapper replaces all it is given.
-        options = replace(self.options, faces="all")
-        total = self.info.frames
         frame_step = max(1, round(1 / fps / video_in.time_base))
-        done = 0
+        frames = 0
         start_time: float | None = None
         last_pts: int | None = None
         try:
             while (item := self.decoded.get()) is not _END:
-                if self.cancelled():
-                    raise errors.Cancelled()
                 if item[0] == "audio":
-                    self.to_encode.put(item)
+                    self.tracked.put(item)
                     continue
                 _, data, pts, time = item
-                frame = I420Frame(data)
                 # Missing or repeated timestamps would make libx264 refuse the frame.
                 if pts is None or (last_pts is not None and pts <= last_pts):
                     pts = 0 if last_pts is None else last_pts + frame_step
                 last_pts = pts
                 time = float(pts * video_in.time_base) if time is None else time
                 start_time = time if start_time is None else start_time
+                frame = I420Frame(data)
                 faces = tracker.update(frame, time)
                 if not tracker.has_found_faces and time - start_time >= FACE_SEARCH_SECONDS:
                     raise errors.NoFaceFound(
                         "No face was found in the first seconds of this video.")
-                if faces:
-                    self._swap(frame, faces, options)
-                if self.options.watermark:
-                    _stamp(frame)
-                self.to_encode.put(("video", data, pts))
-                done += 1
-                total = max(total, done)
-                self.progress(done, total)
+                self.tracked.put(("video", frame, pts, faces))
+                frames += 1
         finally:
             tracker.close()
-        if done == 0:
+        if frames == 0:
             raise errors.EmptyVideo()
         if not tracker.has_found_faces:
             raise errors.NoFaceFound("No face was found in this video.")
+        self.tracked.put(_END)
+
+    def _swap_frames(self) -> None:
+        # The tracker has already picked the faces; the swapper replaces all it is given.
+        options = replace(self.options, faces="all")
+        total = self.info.frames
+        done = 0
+        while (item := self.tracked.get()) is not _END:
+            if self.cancelled():
+                raise errors.Cancelled()
+            if item[0] == "audio":
+                self.to_encode.put(item)
+                continue
+            _, frame, pts, faces = item
+            if faces:
+                self._swap(frame, faces, options)
+            if self.options.watermark:
+                _stamp(frame)
+            self.to_encode.put(("video", frame.data, pts))
+            done += 1
+            total = max(total, done)
+            self.progress(done, total)
         if done != total:
             self.progress(done, done)
         self.to_encode.put(_END)
