@@ -13,13 +13,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
 
 from worker import config
 from worker.attributes import FIELDS_BY_NAME, validate
 from worker.errors import Cancelled, EngineError, GenerationFailed
 from worker.generate import prompt
+from worker.generate.crop import aligned_crop
 from worker.models_catalog import BY_NAME
 from worker.registry import register
 from worker.types import (
@@ -39,12 +39,6 @@ REVISION = BY_NAME["mobius"].revision[:7]  # the Corcelio/mobius commit the cata
 # A gate takes the RGB portrait and returns its verdict (a Face, or an object with ``.face`` and
 # optionally ``.age`` / ``.gender``); it rejects by raising an EngineError.
 Gate = Callable[[Image], Any]
-
-# The 5-point ArcFace template (insightface, 112 px), used to cut the aligned face crop.
-_ARCFACE_112 = np.array(
-    [[38.2946, 51.6963], [73.5318, 51.5014], [56.0252, 71.7366],
-     [41.5493, 92.3655], [70.7299, 92.2041]], np.float32)
-
 
 def weights_present(root: Path) -> bool:
     """Whether the Mobius pipeline folder and the fp16-fix VAE are in place."""
@@ -79,16 +73,6 @@ def make_scheduler(sampler: str, scheduler_config: Any) -> Any:
         return DPMSolverMultistepScheduler.from_config(
             scheduler_config, algorithm_type="dpmsolver++", use_karras_sigmas=True)
     return KDPM2AncestralDiscreteScheduler.from_config(scheduler_config)
-
-
-def aligned_crop(image: Image, keypoints: np.ndarray, size: int = 256) -> Image:
-    """A square face crop aligned on the 5 keypoints: the ArcFace layout shrunk to 60% around
-    the centre, so hair and chin stay in the crop."""
-    template = (_ARCFACE_112 / 112.0 - 0.5) * 0.6 + 0.5
-    matrix, _ = cv2.estimateAffinePartial2D(
-        np.asarray(keypoints, np.float32), template * size, method=cv2.LMEDS)
-    return cv2.warpAffine(image, matrix, (size, size), flags=cv2.INTER_AREA,
-                          borderMode=cv2.BORDER_REPLICATE)
 
 
 def _default_gate(image: Image) -> Any:

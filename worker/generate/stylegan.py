@@ -13,6 +13,7 @@ import numpy as np
 from worker import attributes as schema
 from worker.errors import Cancelled, GenerationFailed, ModelUnavailable
 from worker.generate import gate, measure
+from worker.generate.crop import aligned_crop
 from worker.registry import register
 from worker.types import (
     CancelledCheck,
@@ -116,24 +117,6 @@ def networks() -> Networks:
 def z_for(seed: int) -> np.ndarray:
     """The latent z for a seed: a reproducible standard-normal [1, 512] draw."""
     return np.random.default_rng(seed).standard_normal((1, STYLE_DIM)).astype(np.float32)
-
-
-# ArcFace's 5-point template (112 px), widened so the 256 px crop keeps the brow and chin.
-_ARCFACE_112 = np.array([[38.2946, 51.6963], [73.5318, 51.5014], [56.0252, 71.7366],
-                         [41.5493, 92.3655], [70.7299, 92.2041]], np.float32)
-FACE_CROP = 256
-_CROP_ZOOM = 0.8
-
-
-def aligned_crop(image: Image, keypoints: np.ndarray, size: int = FACE_CROP) -> Image:
-    """The face warped by a similarity transform onto a widened ArcFace template."""
-    import cv2
-
-    template = ((_ARCFACE_112 / 112 - 0.5) * _CROP_ZOOM + 0.5) * size
-    matrix, _ = cv2.estimateAffinePartial2D(keypoints.astype(np.float32), template,
-                                            method=cv2.LMEDS)
-    return cv2.warpAffine(image, matrix, (size, size), flags=cv2.INTER_AREA,
-                          borderMode=cv2.BORDER_REFLECT)
 
 
 class Steering:
