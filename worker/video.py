@@ -230,14 +230,18 @@ class I420Frame:
     def write(self, x0: int, y0: int, before: Image, after: Image) -> None:
         """Store the RGB box ``after`` at (x0, y0) where it differs from ``before`` (what
         ``region`` gave for it). The box's corner and sides must be even."""
-        changed = (before != after).any(axis=2)
+        # Channel by channel and block corner by block corner: numpy's any() along short
+        # axes costs ten times more.
+        differs = before != after
+        changed = differs[..., 0] | differs[..., 1] | differs[..., 2]
         if not changed.any():
             return
         height, width = changed.shape
         y, u, v = _i420_planes(cv2.cvtColor(np.ascontiguousarray(after),
                                             cv2.COLOR_RGB2YUV_I420))
         np.copyto(self.y[y0:y0 + height, x0:x0 + width], y, where=changed)
-        blocks = changed.reshape(height // 2, 2, width // 2, 2).any(axis=(1, 3))
+        top, bottom = changed[0::2], changed[1::2]
+        blocks = top[:, 0::2] | top[:, 1::2] | bottom[:, 0::2] | bottom[:, 1::2]
         cy, cx = y0 // 2, x0 // 2
         np.copyto(self.u[cy:cy + height // 2, cx:cx + width // 2], u, where=blocks)
         np.copyto(self.v[cy:cy + height // 2, cx:cx + width // 2], v, where=blocks)
