@@ -1,5 +1,5 @@
-"""Video face swap: PyAV decode, face tracking and swap, libx264 encode, with frames streamed
-through bounded queues between three threads so memory stays flat whatever the video's length.
+"""Video face swap: PyAV decode, face tracking, swap, libx264 encode, with frames streamed
+through bounded queues between four threads so memory stays flat whatever the video's length.
 
 Frames stay in the encoder's YUV 4:2:0 from decoder to encoder; only what the tracker and the
 swap read (crops around the faces) and write (the faces' boxes, the badge) is converted to RGB
@@ -7,10 +7,10 @@ and back. Converting whole frames both ways cost more than the swap itself at 72
 
 from __future__ import annotations
 
+import math
 import os
 import queue
 import threading
-import math
 from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
@@ -41,14 +41,14 @@ VIDEO_CODEC = "libx264"
 VIDEO_CODEC_OPTIONS = {"preset": "veryfast", "crf": "20"}
 PIXEL_FORMAT = "yuv420p"
 AUDIO_CODEC = "aac"
-# Frames waiting between two stages. Each 1080p frame is 6 MB, so the queues hold at most
-# about 100 MB whatever the video's length.
+# Frames waiting between two stages. Each 1080p frame is 3 MB (YUV 4:2:0), so the three queues
+# hold at most about 75 MB whatever the video's length.
 QUEUE_FRAMES = 8
 # While every face is followed and any face will do, the full face detector (about 75 ms of
 # CPU at 720p, tiles and all) re-runs this often to pick up newcomers too small for the quick
-# detector, which looks every WATCH_SECONDS (about 3 ms). At 2 s and every 3 frames these two
-# cost about 2.5 ms a 720p frame, a third of a plain transcode's; a face that goes missing is
-# searched for at once, whatever these say.
+# detector, which looks every WATCH_SECONDS (about 3 ms). Run every 2 s and every 3 frames,
+# these two cost about 2.5 ms a 720p frame, a third of a plain transcode's. A face that goes
+# missing is searched for at once, whatever these say.
 REDETECT_SECONDS = 5.0
 WATCH_SECONDS = 0.25
 # A video whose first seconds show no face is refused rather than passed through unchanged.
@@ -211,8 +211,8 @@ class I420Frame:
 
     def region(self, x0: int, y0: int, x1: int, y1: int) -> Image:
         ex0, ey0, ex1, ey1 = _even_box(x0, y0, x1, y1, self.width, self.height)
-        packed = _pack_i420(self.y[ey0:ey1, ex0:ex1], self.u[ey0 // 2:ey1 // 2, ex0 // 2:ex1 // 2],
-                            self.v[ey0 // 2:ey1 // 2, ex0 // 2:ex1 // 2])
+        rows, cols = slice(ey0 // 2, ey1 // 2), slice(ex0 // 2, ex1 // 2)
+        packed = _pack_i420(self.y[ey0:ey1, ex0:ex1], self.u[rows, cols], self.v[rows, cols])
         rgb = cv2.cvtColor(packed, cv2.COLOR_YUV2RGB_I420)
         return rgb[y0 - ey0:y1 - ey0, x0 - ex0:x1 - ex0]
 
@@ -248,8 +248,10 @@ class I420Frame:
         self._rgb = None
 
 
-def _decoded_i420(frame: Any) -> np.ndarray:
-    """A decoded frame as an upright I420 array with even sides."""
+def decoded_i420(frame: Any) -> np.ndarray:
+    """A decoded PyAV frame as an upright I420 array with even sides: the pipeline's first
+    step (public, like ``swap_faces`` and ``stamp``, so benchmarks/video.py can time the
+    stages one by one)."""
     rotation = _rotation(frame)
     if frame.width % 2 or frame.height % 2:
         # 4:2:0 needs even sides: crop the upright RGB picture and convert that.
@@ -447,7 +449,7 @@ class _Pipeline:
             for packet in source.demux(streams):
                 if packet.stream is video_in:
                     for frame in packet.decode():
-                        self.decoded.put(("video", _decoded_i420(frame), frame.pts, frame.time))
+                        self.decoded.put(("video", decoded_i420(frame), frame.pts, frame.time))
                 elif self.copy_audio:
                     # The demuxer ends each stream with an empty packet: nothing to copy.
                     if packet.dts is not None:
@@ -513,9 +515,9 @@ class _Pipeline:
                 continue
             _, frame, pts, faces = item
             if faces:
-                self._swap(frame, faces, options)
+                swap_faces(frame, faces, self.swapper, self.source, options)
             if self.options.watermark:
-                _stamp(frame)
+                stamp(frame)
             self.to_encode.put(("video", frame.data, pts))
             done += 1
             total = max(total, done)
@@ -523,15 +525,6 @@ class _Pipeline:
         if done != total:
             self.progress(done, done)
         self.to_encode.put(_END)
-
-    def _swap(self, frame: I420Frame, faces: list[Face], options: SwapOptions) -> None:
-        """Swap the faces in place, converting only the boxes around them to RGB and back."""
-        reach = getattr(self.swapper, "reach", None)
-        for (x0, y0, x1, y1), group in _face_regions(faces, frame.width, frame.height, reach):
-            before = frame.region(x0, y0, x1, y1)
-            after = self.swapper.swap(before, [_shifted(face, -x0, -y0) for face in group],
-                                      self.source, options)
-            frame.write(x0, y0, before, after)
 
     def _encode(self, target: Any, video_out: Any, audio_out: Any) -> None:
         time_base = video_out.codec_context.time_base
@@ -553,7 +546,19 @@ class _Pipeline:
             target.mux(audio_out.encode(None))
 
 
-def _stamp(frame: I420Frame) -> None:
+def swap_faces(frame: I420Frame, faces: list[Face], swapper: Any, source: SourceFace,
+               options: SwapOptions) -> None:
+    """Swap the faces in place, converting only the boxes around them to RGB and back (the
+    whole frame for a swapper that does not say how far its swap reaches)."""
+    reach = getattr(swapper, "reach", None)
+    for (x0, y0, x1, y1), group in _face_regions(faces, frame.width, frame.height, reach):
+        before = frame.region(x0, y0, x1, y1)
+        after = swapper.swap(before, [_shifted(face, -x0, -y0) for face in group], source,
+                             options)
+        frame.write(x0, y0, before, after)
+
+
+def stamp(frame: I420Frame) -> None:
     """The provenance badge on the frame, converting only its corner."""
     x0, y0, x1, y1 = _even_box(*provenance.badge_box(frame.width, frame.height), frame.width,
                                frame.height)
