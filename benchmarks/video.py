@@ -24,7 +24,18 @@ from worker.analysis import MediapipeAnalyser
 from worker.swap.landmark import LandmarkSwapper
 from worker.tracking import FaceTracker
 from worker.types import SwapOptions
-from worker.video import PIXEL_FORMAT, VIDEO_CODEC, VIDEO_CODEC_OPTIONS, swap_video
+from worker.video import (
+    PIXEL_FORMAT,
+    REDETECT_SECONDS,
+    VIDEO_CODEC,
+    VIDEO_CODEC_OPTIONS,
+    WATCH_SECONDS,
+    I420Frame,
+    decoded_i420,
+    stamp,
+    swap_faces,
+    swap_video,
+)
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
 SHARED_AVATAR = SHARED / "fixtures" / "mobius" / "avatar-a.png"
@@ -97,33 +108,44 @@ def wall_and_cpu(run: Callable[[], object]) -> tuple[float, float]:
 
 
 def stage_times(clip: Path, swapper: LandmarkSwapper, analyser: MediapipeAnalyser,
-                source: object) -> tuple[float, float, float]:
-    """Seconds spent decoding (to RGB), tracking and swapping, and encoding (from RGB), each
-    stage run alone: their sum is what a pipeline without overlap would take."""
-    start = time.perf_counter()
+                source: object) -> dict[str, tuple[float, float]]:
+    """Wall and CPU seconds of each step of the pipeline run alone, one after the other, on
+    frames held in memory: decoding (to YUV 4:2:0), tracking, swapping (with the badge), and
+    encoding. Their sum is what a pipeline without overlap would take."""
+    times = {}
     with av.open(str(clip)) as container:
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
-        images = [frame.to_ndarray(format="rgb24") for frame in container.decode(stream)]
-    decode = time.perf_counter() - start
-    start = time.perf_counter()
-    tracker = FaceTracker(analyser.analyse)
-    swapped = []
-    for index, image in enumerate(images):
-        faces = tracker.update(image, index / FPS)
-        swapped.append(swapper.swap(image, faces, source, OPTIONS) if faces else image)
+        frames: list[np.ndarray] = []
+        times["decode"] = wall_and_cpu(
+            lambda: frames.extend(decoded_i420(frame) for frame in container.decode(stream)))
+    tracker = FaceTracker(analyser.analyse, redetect_every=round(REDETECT_SECONDS * FPS),
+                          watch_every=round(WATCH_SECONDS * FPS))
+    views = [I420Frame(data) for data in frames]
+    tracked: list[list] = []
+    times["track"] = wall_and_cpu(lambda: tracked.extend(
+        tracker.update(view, index / FPS) for index, view in enumerate(views)))
     tracker.close()
-    swap = time.perf_counter() - start
-    start = time.perf_counter()
-    with tempfile.TemporaryDirectory() as work, av.open(f"{work}/out.mp4", "w") as target:
-        video = target.add_stream(VIDEO_CODEC, rate=FPS, options=VIDEO_CODEC_OPTIONS)
-        video.height, video.width = images[0].shape[:2]
-        video.pix_fmt = PIXEL_FORMAT
-        for image in swapped:
-            target.mux(video.encode(av.VideoFrame.from_ndarray(image, format="rgb24")))
-        target.mux(video.encode(None))
-    encode = time.perf_counter() - start
-    return decode, swap, encode
+
+    def swap_all() -> None:
+        for view, faces in zip(views, tracked, strict=True):
+            if faces:
+                swap_faces(view, faces, swapper, source, OPTIONS)
+            stamp(view)
+
+    times["swap"] = wall_and_cpu(swap_all)
+
+    def encode_all() -> None:
+        with tempfile.TemporaryDirectory() as work, av.open(f"{work}/out.mp4", "w") as target:
+            video = target.add_stream(VIDEO_CODEC, rate=FPS, options=VIDEO_CODEC_OPTIONS)
+            video.height, video.width = views[0].height, views[0].width
+            video.pix_fmt = PIXEL_FORMAT
+            for view in views:
+                target.mux(video.encode(av.VideoFrame.from_ndarray(view.data, format=PIXEL_FORMAT)))
+            target.mux(video.encode(None))
+
+    times["encode"] = wall_and_cpu(encode_all)
+    return times
 
 
 def memory_child(clip: Path) -> None:
@@ -151,6 +173,8 @@ def main() -> None:
     parser.add_argument("--memory-child", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--seconds", type=float, default=6.0, help="length of the speed clips")
     parser.add_argument("--repeats", type=int, default=3, help="runs of the 720p comparison")
+    parser.add_argument("--quick", action="store_true",
+                        help="only the 720p comparison and its stages (no fps table, no memory)")
     args = parser.parse_args()
     if args.memory_child:
         memory_child(args.memory_child)
@@ -176,11 +200,18 @@ def main() -> None:
               f"{plain:.2f} s ({frames / plain:.0f} fps, {plain_cpu:.2f} s CPU), swap {swap:.2f} s "
               f"({frames / swap:.1f} fps, {swap_cpu:.2f} s CPU); wall ratio {swap / plain:.2f}x, "
               f"CPU ratio {swap_cpu / plain_cpu:.2f}x")
+        print(f"  CPU a frame: plain {1000 * plain_cpu / frames:.1f} ms, swap "
+              f"{1000 * swap_cpu / frames:.1f} ms")
         print("  runs (plain, swap) wall s: " + ", ".join(
             f"({p:.2f}, {s:.2f})" for (p, _), (s, _) in zip(plains, swaps, strict=True)))
-        decode, work_s, encode = stage_times(clip, swapper, analyser, source)
-        print(f"  stages alone: decode {decode:.2f} s, track+swap {work_s:.2f} s, encode "
-              f"{encode:.2f} s; sum {decode + work_s + encode:.2f} s vs pipelined {swap:.2f} s")
+        stages = stage_times(clip, swapper, analyser, source)
+        print("  stages alone, wall / CPU ms a frame: " + ", ".join(
+            f"{name} {1000 * wall / frames:.1f} / {1000 * cpu / frames:.1f}"
+            for name, (wall, cpu) in stages.items()))
+        total = sum(wall for wall, _ in stages.values())
+        print(f"  sum of stages {total:.2f} s vs pipelined {swap:.2f} s")
+        if args.quick:
+            return
 
         for size, label in (((1280, 720), "720p"), ((1920, 1080), "1080p")):
             for tiles, faces in ((1, "1 face"), (2, "4 faces")):
