@@ -311,7 +311,14 @@ def paste_face(frame: Image, face: Face, source: PreparedSource, options: SwapOp
     if not open_mouth:
         triangles = np.vstack([triangles, mouth_triangles])
     map_x, map_y, covered = warp_maps(local, source.points, triangles, x1 - x0, y1 - y0)
-    warped = cv2.remap(source.crop, map_x, map_y, cv2.INTER_LINEAR,
+    alpha = _blend_mask(covered, local, open_mouth, size, options.feather)
+    # Warp, colour and blend only where the mask lets the source through: above mid-forehead
+    # and in the padding it is 0, and those pixels would come out unchanged anyway.
+    ax, ay, aw, ah = cv2.boundingRect((alpha > 0).view(np.uint8))
+    if aw == 0 or ah == 0:
+        return
+    inner = (slice(ay, ay + ah), slice(ax, ax + aw))
+    warped = cv2.remap(source.crop, map_x[inner], map_y[inner], cv2.INTER_LINEAR,
                        borderMode=cv2.BORDER_REPLICATE)
 
     if options.colour_match > 0:
@@ -320,10 +327,10 @@ def paste_face(frame: Image, face: Face, source: PreparedSource, options: SwapOp
     else:
         face_pixels = warped.astype(np.float32)
 
-    alpha = _blend_mask(covered, local, open_mouth, size, options.feather)
-    blended = box.astype(np.float32)
-    blended += alpha[..., None] * (face_pixels - blended)
-    frame[y0:y1, x0:x1] = np.clip(np.rint(blended), 0, 255).astype(np.uint8)
+    target_pixels = box[inner]
+    blended = target_pixels.astype(np.float32)
+    blended += alpha[inner][..., None] * (face_pixels - blended)
+    target_pixels[:] = np.clip(np.rint(blended), 0, 255).astype(np.uint8)
 
 
 def _blend_mask(covered: np.ndarray, points: np.ndarray, open_mouth: bool, size: float,
