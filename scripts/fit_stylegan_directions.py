@@ -1,6 +1,6 @@
 """Fit the offline generator's steering data from measured samples of MobileStyleGAN.
 
-Two stages, both seeded and reproducible:
+Stages, each seeded and reproducible:
 
 ``sample``  draws seeds 0..N-1 (z from the seed; truncation psi 1.0 for two seeds in three,
             0.75 for the rest, since only psi near 1 reaches dark skin tones), synthesises each
@@ -9,12 +9,19 @@ Two stages, both seeded and reproducible:
             gender) and a 256 px thumbnail. Results go in chunks of 100 under --work, so an
             interrupted run resumes where it stopped. About 0.4 s a face on 2 cores.
 ``fit``     reads the chunks and writes ``worker/generate/data/steering.npz``: a bank of clean
-            adult latents (float16) with their measured attributes, covering every Monk step,
-            and ridge-regression directions in w for age, gender, smile and glasses.
+            adult latents (float16) with their measured attributes, covering every Monk step
+            (faces measured darker than step 4 only where a person's label agrees), and
+            covariance directions in w for skin tone, age, gender, smile and glasses.
+``sample-dark`` draws candidate seeds from 1 000 000 on, keeps the 100 of each 4000 whose w a
+            ridge regression scores darkest, and samples those like ``sample`` (psi 1.0).
+``label-sheets`` writes numbered contact sheets of the faces whose measured tone needs a
+            person's eye; their labels go in ``scripts/skin_tone_labels.txt``.
 ``sheet``   writes contact sheets (PNG) of the samples sorted by one measurement, to name and
             check directions and thresholds by eye.
 
     python scripts/fit_stylegan_directions.py sample --count 2400 --work /tmp/stylegan_fit
+    python scripts/fit_stylegan_directions.py sample-dark --blocks 20 --work /tmp/stylegan_fit
+    python scripts/fit_stylegan_directions.py label-sheets --work /tmp/stylegan_fit
     python scripts/fit_stylegan_directions.py fit --work /tmp/stylegan_fit
 """
 
@@ -63,13 +70,16 @@ def _nan3(value: np.ndarray | None) -> np.ndarray:
     return np.full(3, np.nan) if value is None else np.asarray(value, np.float64)
 
 
-def sample_chunk(start: int, mesh) -> dict[str, np.ndarray]:
+def sample_chunk(start: int, mesh, seeds: list[int] | None = None,
+                 psi: float | None = None) -> dict[str, np.ndarray]:
+    """Synthesise and measure seeds ``start .. start + CHUNK - 1`` (or the given ``seeds``)."""
     nets = networks()
     rows: dict[str, list] = {key: [] for key in (
         "seed", "psi", "w", "faces", "landmarks", "cheek", "sclera", "smile", "glasses",
         "hair_lab", "iris_lab", "age", "male", "confidence", "thumb")}
-    for seed in range(start, start + CHUNK):
-        psi = psi_for(seed)
+    fixed_psi = psi
+    for seed in seeds if seeds is not None else range(start, start + CHUNK):
+        psi = psi_for(seed) if fixed_psi is None else fixed_psi
         w = nets.style(z_for(seed), psi)
         image = nets.synthesis(w)
         count, points = _landmarks(mesh, image)
@@ -122,20 +132,60 @@ def command_sample(args: argparse.Namespace) -> None:
               flush=True)
 
 
-def load_samples(work: Path) -> dict[str, np.ndarray]:
-    chunks = [np.load(path) for path in sorted(work.glob("chunk_*.npz"))]
+# Dark-targeted sampling: candidate seeds from here on, mapped to w (0.1 ms each) and scored
+# by a ridge regression of the measured ITA on w; only the lowest-scoring DARK_KEEP of each
+# block of DARK_BLOCK are synthesised (about 1 s each). FFHQ holds about 3% dark faces at
+# psi 1.0; the regression (r = 0.72 on held-out samples) concentrates them.
+DARK_SEED_BASE = 1_000_000
+DARK_BLOCK = 4000
+DARK_KEEP = CHUNK
+
+
+def ita_predictor(samples: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Ridge regression (lambda 30) of the measured ITA on w: (mean w, weights)."""
+    extra = derived(samples)
+    keep = ~np.isnan(extra["ita"])
+    w = samples["w"][keep].astype(np.float64)
+    mean = w.mean(axis=0)
+    x = w - mean
+    y = extra["ita"][keep] - extra["ita"][keep].mean()
+    return mean, np.linalg.solve(x.T @ x + 30.0 * np.eye(x.shape[1]), x.T @ y)
+
+
+def command_sample_dark(args: argparse.Namespace) -> None:
+    work = Path(args.work)
+    mean, weights = ita_predictor(load_samples(work, "chunk_*.npz"))
+    nets = networks()
+    mesh = _face_mesh()
+    for block in range(args.blocks):
+        path = work / f"dark_{block:04d}.npz"
+        if path.exists():
+            continue
+        began = time.perf_counter()
+        first = DARK_SEED_BASE + block * DARK_BLOCK
+        seeds = np.arange(first, first + DARK_BLOCK)
+        scores = np.array([float((nets.style(z_for(int(s)), 1.0)[0] - mean) @ weights)
+                           for s in seeds])
+        chosen = sorted(int(s) for s in seeds[np.argsort(scores)[:DARK_KEEP]])
+        chunk = sample_chunk(0, mesh, seeds=chosen, psi=1.0)
+        np.savez_compressed(work / "partial.npz", **chunk)
+        (work / "partial.npz").rename(path)
+        seconds = time.perf_counter() - began
+        print(f"dark block {block + 1}/{args.blocks}, {seconds / DARK_KEEP * 1000:.0f} ms a face",
+              flush=True)
+
+
+def load_samples(work: Path, pattern: str = "*_*.npz") -> dict[str, np.ndarray]:
+    """Every sampled chunk under ``work`` (plain ``chunk_*`` and dark-targeted ``dark_*``)."""
+    chunks = [np.load(path) for path in sorted(work.glob(pattern))
+              if path.name.startswith(("chunk_", "dark_"))]
     return {key: np.concatenate([chunk[key] for chunk in chunks]) for key in chunks[0].files}
 
 
 # The bank keeps faces the runtime gate would pass with room to spare.
 BANK_MIN_AGE = 23
-# Pushes along the skin-tone direction tried on the darkest clean faces to fill the darkest
-# Monk steps, which FFHQ barely holds; beyond about 2 units of w the faces break up.
-DARK_PUSHES = (-1.0, -2.0)
-DARK_SOURCES = 40
-DARK_SOURCE_MIN_STEP = 6
 BANK_PER_STEP = 90
-MAX_ABS_YAW, MAX_ABS_PITCH = 20.0, 28.0
+MAX_ABS_YAW, MAX_ABS_PITCH = 20.0, 20.0
 
 
 def derived(samples: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -201,10 +251,43 @@ def orthogonalise(direction: np.ndarray, against: list[np.ndarray]) -> np.ndarra
     return (result / np.linalg.norm(result)).astype(np.float32)
 
 
+LABELS = Path(__file__).resolve().parent / "skin_tone_labels.txt"
+# The Monk steps a face labelled by eye may take in the bank: its group, or one step beyond
+# (the groups' edges are a matter of judgement).
+LABEL_STEPS = {"light": range(1, 5), "medium": range(3, 7), "brown": range(5, 9),
+               "dark": range(7, 11)}
+# Unlabelled faces are trusted up to this measured step: above it, light faces in dim or warm
+# light measured as brown or dark (seen on the contact sheets), so only labelled faces count.
+UNLABELLED_MAX_STEP = 4
+
+
+def load_labels(path: Path = LABELS) -> dict[int, str]:
+    """Seed -> tone group, from the by-eye labels file."""
+    labels = {}
+    for line in path.read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            seed, group = line.split()
+            labels[int(seed)] = group
+    return labels
+
+
+def trusted_tone(samples: dict[str, np.ndarray], extra: dict[str, np.ndarray],
+                 labels: dict[int, str]) -> np.ndarray:
+    """Whether each sample's measured Monk step agrees with what a person saw: labelled faces
+    whose step fits their group, unlabelled faces only where they measured light."""
+    trusted = np.zeros(len(samples["seed"]), bool)
+    for i, (seed, step) in enumerate(zip(samples["seed"], extra["monk"])):
+        group = labels.get(int(seed))
+        trusted[i] = (step in LABEL_STEPS[group]) if group else 1 <= step <= UNLABELLED_MAX_STEP
+    return trusted
+
+
 def choose_bank(samples: dict[str, np.ndarray], extra: dict[str, np.ndarray],
-                rng: np.random.Generator) -> np.ndarray:
-    """Up to BANK_PER_STEP clean faces per Monk step, alternating gender so both are kept."""
+                rng: np.random.Generator, labels: dict[int, str]) -> np.ndarray:
+    """Up to BANK_PER_STEP clean faces per Monk step whose tone a person would agree with,
+    alternating gender so both are kept."""
     good = clean(samples, extra)
+    good = good[trusted_tone(samples, extra, labels)[good]]
     chosen: list[int] = []
     for step in range(1, 11):
         members = good[extra["monk"][good] == step]
@@ -216,49 +299,6 @@ def choose_bank(samples: dict[str, np.ndarray], extra: dict[str, np.ndarray],
         picked.extend(longer[len(picked) // 2:])
         chosen.extend(picked[:BANK_PER_STEP])
     return np.asarray(chosen, int)
-
-
-def extend_dark(samples: dict[str, np.ndarray], extra: dict[str, np.ndarray],
-                direction: np.ndarray) -> dict[str, np.ndarray]:
-    """New bank faces for the darkest steps: the darkest clean samples pushed along the
-    skin-tone direction, each synthesised again, put through the real face gate and measured
-    like any sample. Only faces landing on step 7 or darker are kept."""
-    from worker.analysis import MediapipeAnalyser
-
-    analyser = MediapipeAnalyser()
-    nets = networks()
-    good = clean(samples, extra)
-    # Only faces already measured brown or darker: pushing a light face that is merely dimly
-    # lit makes a darker-lit light face, not darker skin (seen on the contact sheets).
-    good = good[extra["monk"][good] >= DARK_SOURCE_MIN_STEP]
-    sources = good[np.argsort(extra["ita"][good])][:DARK_SOURCES]
-    rows: dict[str, list] = {key: [] for key in (
-        "w", "seed", "ita", "monk", "age", "male", "confidence", "smile", "glasses", "hair",
-        "eyes")}
-    for index in sources:
-        for push in DARK_PUSHES:
-            w = samples["w"][index] + push * direction
-            image = nets.synthesis(w)
-            try:
-                passed = check_face(image, faces=analyser.analyse(image))
-            except Rejected:
-                continue
-            face = passed.face
-            found = measure.measure(image, face.landmarks, face.box, estimate=passed.estimate)
-            if found.monk is None or found.monk < 7 or passed.age < BANK_MIN_AGE:
-                continue
-            for key, value in (("w", w), ("seed", samples["seed"][index]), ("ita", found.skin_ita),
-                               ("monk", found.monk), ("age", found.age),
-                               ("male", float(found.gender == "male")),
-                               ("confidence", found.gender_confidence), ("smile", found.smile),
-                               ("glasses", found.glasses), ("hair", found.hair_colour or ""),
-                               ("eyes", found.eye_colour or "")):
-                rows[key].append(value)
-            cv2.imwrite(f"/tmp/dark_{samples['seed'][index]}_{-push:.0f}.png",
-                        cv2.cvtColor(cv2.resize(image, (256, 256)), cv2.COLOR_RGB2BGR))
-    print(f"dark extension: {len(rows['w'])} faces, Monk steps",
-          np.bincount(np.asarray(rows["monk"], int), minlength=11)[1:].tolist())
-    return {key: np.asarray(value) for key, value in rows.items()}
 
 
 def command_fit(args: argparse.Namespace) -> None:
@@ -282,32 +322,25 @@ def command_fit(args: argparse.Namespace) -> None:
         directions[name] = (orthogonal, slope)
         print(f"direction {name}: slope {slope:.3f} per unit w, "
               f"cosine with ita {float(direction @ ita_dir):+.2f}")
-    bank = choose_bank(samples, extra, rng)
-    print("bank per Monk step:", np.bincount(extra["monk"][bank], minlength=11)[1:].tolist())
+    bank = choose_bank(samples, extra, rng, load_labels())
+    monk = extra["monk"][bank]
+    print("bank per Monk step:", np.bincount(monk, minlength=11)[1:].tolist())
     hair = [measure_hair_name(samples["hair_lab"][i], samples["cheek"][i]) for i in bank]
     eyes = [measure_eye_name(samples["iris_lab"][i]) for i in bank]
-    dark = extend_dark(samples, extra, ita_dir) if args.extend_dark else None
-
-    def column(sampled: np.ndarray, key: str) -> np.ndarray:
-        return sampled if dark is None or not len(dark["w"]) else np.concatenate(
-            [sampled, dark[key].astype(sampled.dtype)])
-
-    monk = column(extra["monk"][bank], "monk")
-    print("final bank per Monk step:", np.bincount(monk, minlength=11)[1:].tolist())
     out = DATA_DIR / "steering.npz"
     np.savez_compressed(
         out,
-        bank_w=column(w[bank], "w").astype(np.float16),
-        bank_seed=column(samples["seed"][bank], "seed").astype(np.int32),
+        bank_w=w[bank].astype(np.float16),
+        bank_seed=samples["seed"][bank].astype(np.int32),
         bank_monk=monk.astype(np.int8),
-        bank_ita=column(extra["ita"][bank], "ita").astype(np.float16),
-        bank_age=column(samples["age"][bank], "age").astype(np.int16),
-        bank_male=column(samples["male"][bank], "male").astype(np.int8),
-        bank_gender_confidence=column(samples["confidence"][bank], "confidence").astype(np.int8),
-        bank_smile=column(samples["smile"][bank], "smile").astype(np.float16),
-        bank_glasses=column(samples["glasses"][bank], "glasses").astype(np.float16),
-        bank_hair=column(np.array(hair), "hair"),
-        bank_eyes=column(np.array(eyes), "eyes"),
+        bank_ita=extra["ita"][bank].astype(np.float16),
+        bank_age=samples["age"][bank].astype(np.int16),
+        bank_male=samples["male"][bank].astype(np.int8),
+        bank_gender_confidence=samples["confidence"][bank].astype(np.int8),
+        bank_smile=samples["smile"][bank].astype(np.float16),
+        bank_glasses=samples["glasses"][bank].astype(np.float16),
+        bank_hair=np.array(hair),
+        bank_eyes=np.array(eyes),
         **{f"direction_{name}": d for name, (d, _) in directions.items()},
         **{f"slope_{name}": np.float32(s) for name, (_, s) in directions.items()},
     )
@@ -347,6 +380,35 @@ def command_sheet(args: argparse.Namespace) -> None:
     cv2.imwrite(args.out, cv2.cvtColor(np.concatenate(rows, axis=0), cv2.COLOR_RGB2BGR))
 
 
+def command_label_sheets(args: argparse.Namespace) -> None:
+    """Contact sheets of the clean faces that need a person's eye (measured darker than
+    UNLABELLED_MAX_STEP, not yet in the labels file), 100 a sheet, numbered, sorted by ITA; and
+    ``seeds.txt`` listing each number's seed. Label a sheet by typing one letter a face (l, m,
+    b, d for light, medium, brown, dark) and append "seed group" lines to the labels file."""
+    samples = load_samples(Path(args.work))
+    extra = derived(samples)
+    labels = load_labels()
+    good = clean(samples, extra)
+    todo = [i for i in good[np.argsort(extra["ita"][good])]
+            if extra["monk"][i] > UNLABELLED_MAX_STEP and int(samples["seed"][i]) not in labels]
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "seeds.txt").write_text("".join(f"{n} {samples['seed'][i]}\n"
+                                           for n, i in enumerate(todo)))
+    for sheet in range(0, len(todo), 100):
+        tiles = []
+        for n, i in enumerate(todo[sheet:sheet + 100], start=sheet):
+            tile = cv2.resize(samples["thumb"][i], (110, 110), interpolation=cv2.INTER_AREA)
+            cv2.putText(tile, str(n), (2, 12), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (0, 255, 0), 1)
+            tiles.append(tile)
+        while len(tiles) % 10:
+            tiles.append(np.zeros_like(tiles[0]))
+        grid = np.concatenate([np.concatenate(tiles[r:r + 10], axis=1)
+                               for r in range(0, len(tiles), 10)], axis=0)
+        cv2.imwrite(str(out / f"sheet_{sheet // 100}.png"), cv2.cvtColor(grid, cv2.COLOR_RGB2BGR))
+    print(f"{len(todo)} faces to label in {out}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -355,10 +417,17 @@ def main() -> None:
     sample.add_argument("--count", type=int, default=2400)
     sample.add_argument("--work", default="/tmp/stylegan_fit")
     sample.set_defaults(run=command_sample)
+    dark = commands.add_parser("sample-dark")
+    dark.add_argument("--blocks", type=int, default=15)
+    dark.add_argument("--work", default="/tmp/stylegan_fit")
+    dark.set_defaults(run=command_sample_dark)
     fit = commands.add_parser("fit")
     fit.add_argument("--work", default="/tmp/stylegan_fit")
-    fit.add_argument("--extend-dark", action="store_true")
     fit.set_defaults(run=command_fit)
+    label = commands.add_parser("label-sheets")
+    label.add_argument("--work", default="/tmp/stylegan_fit")
+    label.add_argument("--out", default="/tmp/skin_label_sheets")
+    label.set_defaults(run=command_label_sheets)
     sheet = commands.add_parser("sheet")
     sheet.add_argument("key")
     sheet.add_argument("--work", default="/tmp/stylegan_fit")

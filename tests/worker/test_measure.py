@@ -13,19 +13,27 @@ def _rgb(colour: str) -> np.ndarray:
     return np.array([int(colour[i:i + 2], 16) for i in (1, 3, 5)], float)
 
 
-def test_each_monk_swatch_maps_to_its_own_step() -> None:
-    steps = [measure.monk_of_ita(measure.ita_of_lab(measure.srgb_to_lab(_rgb(swatch))))
-             for swatch in MONK_SWATCHES]
-    assert steps == list(range(1, 11))
+def test_face_ita_calibration_puts_each_labelled_group_in_its_monk_range() -> None:
+    # The anchors are the median ITAs of faces a person labelled light, medium, brown, dark.
+    groups = (range(8, 11), range(6, 8), range(4, 6), range(1, 4))
+    for ita, steps in zip(measure.FACE_ITA_ANCHORS, groups):
+        assert measure.monk_of_ita(ita) in steps
+    for step in range(1, 11):
+        assert measure.monk_of_ita(measure.ita_of_monk(step)) == step
+    # Flat swatches stay in order, light to dark.
+    swatch_steps = [measure.monk_of_ita(measure.ita_of_lab(measure.srgb_to_lab(_rgb(swatch))))
+                    for swatch in MONK_SWATCHES]
+    assert swatch_steps == sorted(swatch_steps)
+    assert swatch_steps[0] == 1 and swatch_steps[-1] == 10
 
 
 def test_monk_step_never_gets_lighter_as_a_skin_patch_darkens() -> None:
     # Patches of the lightest swatch's colour under falling light, light to dark.
-    base = _rgb(MONK_SWATCHES[0]) / 255
+    # (Light scales linear RGB; no 8-bit rounding, whose steps wobble the ITA by a degree.)
+    base = measure.srgb_to_linear(_rgb(MONK_SWATCHES[0]))
     steps = []
-    for scale in np.linspace(1.0, 0.08, 40):
-        patch = np.full((16, 16, 3), base * scale * 255, np.uint8)
-        lab = measure.srgb_to_lab(patch.reshape(-1, 3)).mean(axis=0)
+    for scale in np.linspace(1.0, 0.01, 40):
+        lab = measure.linear_to_lab(base * scale)
         steps.append(measure.monk_of_ita(measure.ita_of_lab(lab)))
     assert steps == sorted(steps)
     assert steps[0] == 1 and steps[-1] >= 9

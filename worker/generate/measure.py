@@ -70,18 +70,45 @@ def _hex_rgb(colour: str) -> np.ndarray:
     return np.array([int(colour[i:i + 2], 16) for i in (1, 3, 5)], np.float64)
 
 
+# The Monk swatches' own ITAs (flat colour patches): reference only. Photographed cheeks do not
+# read like the swatches: shading, specular light and the exposure correction put faces that
+# people see as very dark at ITA -40, not the swatch's -78.
 MONK_ITA = tuple(ita_of_lab(srgb_to_lab(_hex_rgb(swatch))) for swatch in MONK_SWATCHES)
+
+# The calibration from face ITA to the Monk scale: the median measured ITA of each tone group
+# that a person labelled on contact sheets of generated faces (light = Monk 1-3, medium = 4-5,
+# brown = 6-7, dark = 8-10; 562 faces, see docs/attributes.md and
+# scripts/skin_tone_labels.txt), placed at the middle of its group; linear between the
+# anchors and beyond them.
+FACE_ITA_ANCHORS = (-41.2, 3.6, 32.4, 73.1)
+FACE_MONK_ANCHORS = (9.0, 6.5, 4.5, 2.0)
+
+
+def monk_score(ita: float) -> float:
+    """The continuous Monk position (1 light .. 10 dark, unclipped) of a face ITA."""
+    xs, ys = FACE_ITA_ANCHORS, FACE_MONK_ANCHORS
+    if ita <= xs[0]:
+        segment = 0
+    elif ita >= xs[-1]:
+        segment = len(xs) - 2
+    else:
+        segment = max(i for i in range(len(xs) - 1) if xs[i] <= ita)
+    slope = (ys[segment + 1] - ys[segment]) / (xs[segment + 1] - xs[segment])
+    return ys[segment] + slope * (ita - xs[segment])
+
+
+def ita_of_monk(step: float) -> float:
+    """The face ITA at a Monk position: the inverse of ``monk_score``."""
+    xs, ys = FACE_ITA_ANCHORS, FACE_MONK_ANCHORS
+    segment = 0 if step >= ys[0] else len(xs) - 2 if step <= ys[-1] else max(
+        i for i in range(len(xs) - 1) if ys[i] >= step)
+    slope = (xs[segment + 1] - xs[segment]) / (ys[segment + 1] - ys[segment])
+    return xs[segment] + slope * (step - ys[segment])
 
 
 def monk_of_ita(ita: float) -> int:
-    """The Monk step (1-10) whose swatch's ITA is nearest: monotonic, light to dark.
-
-    The swatches' own ITAs are not evenly spaced (steps 1-3 are within a few degrees), so the
-    boundaries are the midpoints between neighbouring swatches."""
-    for step in range(1, 10):
-        if ita >= (MONK_ITA[step - 1] + MONK_ITA[step]) / 2:
-            return step
-    return 10
+    """The Monk step (1-10) of a face ITA: monotonic, light to dark."""
+    return int(min(10, max(1, math.floor(monk_score(ita) + 0.5))))
 
 
 def _polygon_mask(shape: tuple[int, int], points: np.ndarray) -> np.ndarray:
