@@ -3,6 +3,11 @@ of "Surprise me" avatars. Prints markdown tables quoted in docs/attributes.md.
 
     python scripts/measure_attributes.py landing --count 100     # per steered attribute
     python scripts/measure_attributes.py surprise --count 100    # Monk balance
+    python scripts/measure_attributes.py diversity --count 25    # same-request look-alikes
+
+``diversity`` needs dlib's face-recognition weights from the ``face-recognition-models`` sdist
+(about 100 MB; ``pip install face-recognition-models==0.3.0``, for this script only): it
+compares the 128-d descriptors of the 4 candidates of each request.
 
 Seeded: faces i = 0..count-1 use seed 1000 + 100 * i, and "surprise" draws its attributes
 with ``worker.attributes.surprise(random.Random(i))``.
@@ -11,6 +16,8 @@ with ``worker.attributes.surprise(random.Random(i))``.
 from __future__ import annotations
 
 import argparse
+import importlib.util
+import itertools
 import random
 import sys
 import time
@@ -22,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from worker import registry  # noqa: E402
 from worker.attributes import FIELDS_BY_NAME, blank, surprise  # noqa: E402
 from worker.errors import GenerationFailed  # noqa: E402
-from worker.generate.stylegan import StyleGANGenerator  # noqa: E402
+from worker.generate.stylegan import StyleGANGenerator, networks, z_for  # noqa: E402
 
 STEERED = ("skin_tone", "gender", "age", "expression", "glasses", "hair_colour", "eye_colour")
 
@@ -80,16 +87,77 @@ def balance(generator: StyleGANGenerator, count: int) -> None:
           f"{max(steps.values())} of {count}; generation failed: {failed}")
 
 
+class Descriptors:
+    """dlib's 128-d face descriptors (ResNet v1), aligned on its own 5-point landmarks."""
+
+    def __init__(self) -> None:
+        import dlib
+
+        spec = importlib.util.find_spec("face_recognition_models")
+        if spec is None or not spec.submodule_search_locations:
+            raise SystemExit("pip install face-recognition-models==0.3.0 (measuring only)")
+        models = Path(next(iter(spec.submodule_search_locations))) / "models"
+        self._shape = dlib.shape_predictor(str(models / "shape_predictor_5_face_landmarks.dat"))
+        self._net = dlib.face_recognition_model_v1(
+            str(models / "dlib_face_recognition_resnet_model_v1.dat"))
+        self._dlib = dlib
+
+    def of(self, image, box) -> "np.ndarray":
+        import numpy as np
+
+        x0, y0, x1, y1 = (int(v) for v in box)
+        shape = self._shape(image, self._dlib.rectangle(x0, y0, x1, y1))
+        return np.array(self._net.compute_face_descriptor(image, shape, 1))
+
+
+def diversity(generator: StyleGANGenerator, count: int, candidates: int = 4) -> None:
+    """Pairwise descriptor distances between the candidates of one request, against a
+    threshold calibrated on unsteered faces of different seeds (different people by
+    construction): the 2nd percentile of their distances."""
+    import numpy as np
+
+    from worker import api
+
+    describe = Descriptors()
+    nets = networks()
+    unrelated = []
+    for seed in range(40):
+        image = nets.synthesis(nets.style(z_for(500_000 + seed), 0.7))
+        faces = api.analyse(image)
+        if len(faces) == 1:
+            unrelated.append(describe.of(image, faces[0].box))
+    baseline = [float(np.linalg.norm(a - b)) for a, b in itertools.combinations(unrelated, 2)]
+    calibrated = float(np.percentile(baseline, 2))
+    within = []
+    for index in range(count):
+        attributes = surprise(random.Random(index))
+        faces = generator.generate(attributes, seed_of(index), candidates)
+        found = [describe.of(face.image, api.analyse(face.image)[0].box) for face in faces]
+        distances = [float(np.linalg.norm(a - b)) for a, b in itertools.combinations(found, 2)]
+        within.extend(distances)
+        print(f"request {index}: Monk {attributes['skin_tone']}, min distance "
+              f"{min(distances):.3f}", file=sys.stderr, flush=True)
+    within_array = np.array(within)
+    print(f"unrelated faces: {len(baseline)} pairs, distance median {np.median(baseline):.3f}, "
+          f"2nd percentile {calibrated:.3f}; dlib's photo threshold 0.6 holds "
+          f"{np.mean(np.array(baseline) < 0.6):.0%} of them")
+    print(f"same-request candidates: {len(within)} pairs over {count} requests, distance median "
+          f"{np.median(within_array):.3f}; under {calibrated:.3f} (same person): "
+          f"{np.mean(within_array < calibrated):.0%}; under 0.6: {np.mean(within_array < 0.6):.0%}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("what", choices=("landing", "surprise"))
+    parser.add_argument("what", choices=("landing", "surprise", "diversity"))
     parser.add_argument("--count", type=int, default=100)
     parser.add_argument("--attributes", nargs="*", default=list(STEERED))
     args = parser.parse_args()
     generator = registry.get("generate", "stylegan-offline")
     if args.what == "landing":
         landing(generator, args.attributes, args.count)
+    elif args.what == "diversity":
+        diversity(generator, args.count)
     else:
         balance(generator, args.count)
 

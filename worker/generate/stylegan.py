@@ -141,8 +141,12 @@ class Steering:
         self.slopes = {key[len("slope_"):]: float(data[key])
                        for key in data.files if key.startswith("slope_")}
 
-    def steps(self) -> list[int]:
-        return sorted(set(self.monk.tolist()))
+        # An orthonormal basis of the directions, to take them out of a fresh style.
+        self._basis = np.linalg.qr(np.stack(list(self.directions.values()), axis=1))[0]
+
+    def without_directions(self, offset: np.ndarray) -> np.ndarray:
+        """``offset`` with its components along every fitted direction removed."""
+        return offset - self._basis @ (self._basis.T @ offset)
 
 
 @cache
@@ -159,8 +163,16 @@ GLASSES_MARGIN = 15.0
 # Regression slopes underestimate a push's effect on a single face less than they
 # overestimate it; pushing a little further than the fit says lands more often.
 PUSH_GAIN = 1.3
-# Mixing a second bank face of the same tone varies identity without leaving the tone.
-MAX_MIX = 0.3
+# A request draws its first face from every bank face of the asked step (and the steps beside
+# it where the step holds fewer than POOL_MIN), among those matching the other asked
+# attributes best or next best, then mixes in a second face of that pool and a fresh random
+# style for identity. Without the fresh style, small pools (the dark steps) gave the same
+# person for every seed.
+POOL_MIN = 16
+MIX_RANGE = (0.2, 0.5)
+# Share of a fresh seeded style (its offset from w_mean, with the fitted attribute directions
+# projected out so tone, age, gender, smile and glasses stay the bank face's).
+FRESH_RANGE = (0.35, 0.55)
 # Longest total push in w: several pushes at once beyond about this break the face up (no face
 # found, sunglasses, closed eyes), measured over surprise avatars.
 MAX_PUSH = 2.0
@@ -270,19 +282,21 @@ class StyleGANGenerator:
             return self.networks.style(z_for(seed), 0.7)
         step = (int(asked["skin_tone"]) if asked["skin_tone"] != schema.ANY
                 else int(rng.integers(1, 11)))
-        available = np.array(bank.steps())
-        nearest = int(available[np.argmin(np.abs(available - step))])
-        members = np.flatnonzero(bank.monk == nearest)
+        distance = np.abs(bank.monk - step)
+        members = np.flatnonzero(distance == distance.min())
+        if len(members) < POOL_MIN:
+            members = np.flatnonzero(distance <= distance.min() + 1)
         scores = np.zeros(len(members))
         for name, weight in MATCH_WEIGHTS.items():
             if asked[name] != schema.ANY:
                 scores += weight * (_bank_values(bank, name)[members] == asked[name])
-        ranked = members[np.argsort(-scores, kind="stable")]
-        top = ranked[scores[np.argsort(-scores, kind="stable")] == scores.max()]
-        first = int(rng.choice(top))
-        second = int(rng.choice(ranked[: max(len(top), 8)]))
-        mix = float(rng.uniform(0.0, MAX_MIX))
+        eligible = members[scores >= scores.max() - 1]
+        first = int(rng.choice(eligible))
+        second = int(rng.choice(members[members != first])) if len(members) > 1 else first
+        mix = float(rng.uniform(*MIX_RANGE))
         w = (1 - mix) * bank.w[first] + mix * bank.w[second]
+        fresh = (self.networks.style(z_for(seed), 1.0) - self.networks.w_mean)[0]
+        w = w + float(rng.uniform(*FRESH_RANGE)) * bank.without_directions(fresh)
         current = {
             "ita": (1 - mix) * bank.ita[first] + mix * bank.ita[second],
             "age": (1 - mix) * bank.age[first] + mix * bank.age[second],
@@ -292,7 +306,7 @@ class StyleGANGenerator:
         }
         targets: dict[str, float] = {}
         if measure.monk_of_ita(float(current["ita"])) != step:
-            targets["ita"] = measure.MONK_ITA[step - 1]
+            targets["ita"] = measure.ita_of_monk(step)
         if asked["age"] != schema.ANY and measure.age_band(int(current["age"])) != asked["age"]:
             targets["age"] = AGE_TARGETS[asked["age"]]
         if asked["gender"] != schema.ANY:
