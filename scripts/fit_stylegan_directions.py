@@ -255,7 +255,7 @@ LABELS = Path(__file__).resolve().parent / "skin_tone_labels.txt"
 # The Monk steps a face labelled by eye may take in the bank: its group, or one step beyond
 # (the groups' edges are a matter of judgement).
 LABEL_STEPS = {"light": range(1, 5), "medium": range(3, 7), "brown": range(5, 9),
-               "dark": range(7, 11)}
+               "dark": range(7, 11), "reject": range(0)}
 # Unlabelled faces are trusted up to this measured step: above it, light faces in dim or warm
 # light measured as brown or dark (seen on the contact sheets), so only labelled faces count.
 UNLABELLED_MAX_STEP = 4
@@ -301,6 +301,24 @@ def choose_bank(samples: dict[str, np.ndarray], extra: dict[str, np.ndarray],
     return np.asarray(chosen, int)
 
 
+def report_calibration(samples: dict[str, np.ndarray], extra: dict[str, np.ndarray],
+                       labels: dict[int, str]) -> None:
+    """Print the median ITA of each by-eye group over labelled clean faces (unlabelled clean
+    faces measured at most UNLABELLED_MAX_STEP count as light): the anchors of
+    ``measure.FACE_ITA_ANCHORS``; and how often the Monk step falls in the labelled group."""
+    good = clean(samples, extra)
+    groups = np.array([labels.get(int(samples["seed"][i]),
+                                  "light" if extra["monk"][i] <= UNLABELLED_MAX_STEP else "")
+                       for i in good])
+    for group in ("dark", "brown", "medium", "light"):
+        ita = extra["ita"][good][groups == group]
+        steps = extra["monk"][good][groups == group]
+        inside = np.isin(steps, {"light": [1, 2, 3], "medium": [4, 5], "brown": [6, 7],
+                                 "dark": [8, 9, 10]}[group])
+        print(f"{group}: {len(ita)} faces, median ITA {np.median(ita):.1f}, "
+              f"Monk step in the group's range {inside.mean():.0%}")
+
+
 def command_fit(args: argparse.Namespace) -> None:
     samples = load_samples(Path(args.work))
     extra = derived(samples)
@@ -322,7 +340,9 @@ def command_fit(args: argparse.Namespace) -> None:
         directions[name] = (orthogonal, slope)
         print(f"direction {name}: slope {slope:.3f} per unit w, "
               f"cosine with ita {float(direction @ ita_dir):+.2f}")
-    bank = choose_bank(samples, extra, rng, load_labels())
+    labels = load_labels()
+    report_calibration(samples, extra, labels)
+    bank = choose_bank(samples, extra, rng, labels)
     monk = extra["monk"][bank]
     print("bank per Monk step:", np.bincount(monk, minlength=11)[1:].tolist())
     hair = [measure_hair_name(samples["hair_lab"][i], samples["cheek"][i]) for i in bank]
@@ -382,15 +402,25 @@ def command_sheet(args: argparse.Namespace) -> None:
 
 def command_label_sheets(args: argparse.Namespace) -> None:
     """Contact sheets of the clean faces that need a person's eye (measured darker than
-    UNLABELLED_MAX_STEP, not yet in the labels file), 100 a sheet, numbered, sorted by ITA; and
+    UNLABELLED_MAX_STEP, or with --bank the bank's unlabelled faces; not yet in the labels
+    file), 100 a sheet, numbered, sorted by ITA; and
     ``seeds.txt`` listing each number's seed. Label a sheet by typing one letter a face (l, m,
-    b, d for light, medium, brown, dark) and append "seed group" lines to the labels file."""
+    b, d for light, medium, brown, dark; x for a face the bank should not hold: a child the
+    age model missed, a distorted or occluded face) and append "seed group" lines to the
+    labels file."""
     samples = load_samples(Path(args.work))
     extra = derived(samples)
     labels = load_labels()
     good = clean(samples, extra)
+    if args.bank:
+        # The unlabelled faces the shipped bank holds (all measured light): a check that
+        # none of them is a darker face in bright light.
+        in_bank = set(np.load(DATA_DIR / "steering.npz")["bank_seed"].tolist())
+        wanted = [int(seed) in in_bank for seed in samples["seed"]]
+    else:
+        wanted = extra["monk"] > UNLABELLED_MAX_STEP
     todo = [i for i in good[np.argsort(extra["ita"][good])]
-            if extra["monk"][i] > UNLABELLED_MAX_STEP and int(samples["seed"][i]) not in labels]
+            if wanted[i] and int(samples["seed"][i]) not in labels]
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "seeds.txt").write_text("".join(f"{n} {samples['seed'][i]}\n"
@@ -427,6 +457,8 @@ def main() -> None:
     label = commands.add_parser("label-sheets")
     label.add_argument("--work", default="/tmp/stylegan_fit")
     label.add_argument("--out", default="/tmp/skin_label_sheets")
+    label.add_argument("--bank", action="store_true",
+                       help="sheet the unlabelled faces of the shipped bank instead")
     label.set_defaults(run=command_label_sheets)
     sheet = commands.add_parser("sheet")
     sheet.add_argument("key")

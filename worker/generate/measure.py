@@ -77,10 +77,10 @@ MONK_ITA = tuple(ita_of_lab(srgb_to_lab(_hex_rgb(swatch))) for swatch in MONK_SW
 
 # The calibration from face ITA to the Monk scale: the median measured ITA of each tone group
 # that a person labelled on contact sheets of generated faces (light = Monk 1-3, medium = 4-5,
-# brown = 6-7, dark = 8-10; 562 faces, see docs/attributes.md and
+# brown = 6-7, dark = 8-10; 1384 faces, see docs/attributes.md and
 # scripts/skin_tone_labels.txt), placed at the middle of its group; linear between the
 # anchors and beyond them.
-FACE_ITA_ANCHORS = (-41.2, 3.6, 32.4, 73.1)
+FACE_ITA_ANCHORS = (-36.2, -1.0, 20.4, 54.8)
 FACE_MONK_ANCHORS = (9.0, 6.5, 4.5, 2.0)
 
 
