@@ -17,8 +17,10 @@ from worker.analysis import MediapipeAnalyser
 from worker.errors import FaceTooSmall, NoFaceFound
 from worker.swap.landmark import (
     INNER_LIP_LOOP,
+    MID_FOREHEAD,
     LandmarkSwapper,
     mouth_is_open,
+    prepared,
     swap_face,
     with_loop_centres,
 )
@@ -26,6 +28,12 @@ from worker.types import SwapOptions
 
 # The mean absolute difference over the inner face must be well above JPEG-level noise (~2).
 CHANGED = 12.0
+# Mesh points around each eyebrow (image left: the subject's right brow).
+BROW_IMAGE_LEFT = (70, 63, 105, 66, 107, 55, 65, 52, 53, 46)
+BROW_IMAGE_RIGHT = (300, 293, 334, 296, 336, 285, 295, 282, 283, 276)
+# A near-black lock of hair drawn over a face (a mid-brown one is too close to a side-lit
+# light face's cheek colour for the skin test, see soft_occluders).
+LOCK_COLOUR = (28, 22, 18)
 
 
 @pytest.fixture(scope="module")
@@ -177,3 +185,71 @@ def test_prepare_source_with_a_tiny_face(swapper, mobius_avatar_b):
 def test_swap_refuses_bad_frames(swapper, source_b):
     with pytest.raises(ValueError):
         swapper.swap(np.zeros((64, 64), np.uint8), [], source_b)
+
+
+def _fringe(image: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
+    """Draw a near-black lock of hair from above mid-forehead down across the image-left brow,
+    in place; returns its pixels as a bool mask."""
+    size = float(np.linalg.norm(landmarks[10, :2] - landmarks[152, :2]))
+    top = landmarks[MID_FOREHEAD, :2] + np.array([-0.05, -0.12]) * size
+    bottom = landmarks[list(BROW_IMAGE_LEFT), :2].mean(axis=0)
+    lock = np.zeros(image.shape[:2], np.uint8)
+    cv2.line(lock, tuple(np.round(top).astype(int)), tuple(np.round(bottom).astype(int)), 1,
+             thickness=max(3, round(0.06 * size)))
+    image[lock > 0] = LOCK_COLOUR
+    return lock > 0
+
+
+def test_hair_over_the_targets_brow_stays_in_front(analyser, swapper, astronaut, source_b):
+    face = analyser.analyse(astronaut)[0]
+    target = astronaut.copy()
+    lock = _fringe(target, face.landmarks)
+    inner = inner_face_mask(face.landmarks, target.shape)
+    assert (lock & face_mask(face.landmarks, target.shape)).sum() > 150
+
+    out = swapper.swap(target, [face], source_b)
+
+    np.testing.assert_array_equal(out[lock], target[lock])
+    assert _inner_diff_in(target, out, inner & ~lock) > CHANGED
+
+
+def test_hair_over_the_sources_brow_is_not_pasted(analyser, swapper, mobius_avatar_b):
+    avatar = mobius_avatar_b.copy()
+    source_face = analyser.analyse(avatar)[0]
+    lock = _fringe(avatar, source_face.landmarks)
+    ready = prepared(swapper.prepare_source(avatar))
+    rgb, visible = ready.crop[..., :3], ready.crop[..., 3]
+    # The lock's colour survives the crop's downscale inside it: below mid-forehead (above, the
+    # swap keeps the target anyway) the face is hidden there ...
+    points = ready.points
+    up = points[10] - points[152]
+    rows, cols = np.indices(visible.shape)
+    below = (cols - points[MID_FOREHEAD, 0]) * up[0] + (rows - points[MID_FOREHEAD, 1]) * up[1] < 0
+    in_lock = (rgb == LOCK_COLOUR).all(axis=2) & below
+    assert in_lock.sum() > 100
+    assert (visible[in_lock] == 0).all()
+    # ... while the rest of the face is visible.
+    skin = inner_face_mask(ready.points, rgb.shape)
+    assert (visible[skin & ~in_lock] == 255).mean() > 0.9
+
+
+def test_dark_source_leaves_no_blue_cast_on_the_brows(analyser, swapper, astronaut,
+                                                     mobius_avatar_b):
+    """A dark-skinned source on a light target: brows and irises stay neutral (LAB a/b near the
+    source's own), not pushed blue by the colour transfer."""
+    dark = np.clip(mobius_avatar_b.astype(np.float32) * np.array([0.42, 0.3, 0.22]), 0, 255)
+    source = swapper.prepare_source(dark.astype(np.uint8))
+    face = analyser.analyse(astronaut)[0]
+    out = swapper.swap(astronaut, [face], source, SwapOptions(colour_match=1.0))
+
+    def brow_chroma(image: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
+        mask = np.zeros(image.shape[:2], np.uint8)
+        for brow in (BROW_IMAGE_LEFT, BROW_IMAGE_RIGHT):
+            cv2.fillPoly(mask, [np.round(landmarks[list(brow), :2]).astype(np.int32)], 1)
+        lab = cv2.cvtColor(image, cv2.COLOR_RGB2LAB).astype(np.float32) - [0, 128, 128]
+        return lab[mask > 0, 1:].mean(axis=0)
+
+    source_brows = brow_chroma(source.image, source.face.landmarks)
+    swapped_brows = brow_chroma(out, face.landmarks)
+    assert swapped_brows[1] > 0  # not blue
+    assert np.abs(swapped_brows - source_brows).max() < 6

@@ -29,6 +29,17 @@ FOREHEAD, CHIN = 10, 152
 # The swap stops at mid-forehead (this mesh point): above it the mesh reaches the hairline, and
 # the source's fringe pasted onto the target's forehead looked like stray strokes.
 MID_FOREHEAD = 151
+# Hair (or a hand, a hat) over the upper face: a pixel between mid-forehead and the eyes whose
+# LAB colour lies further than this from the face's own cheek colour, in standard deviations
+# (lightness counted at two thirds weight, for shading), is not skin...
+NON_SKIN_DISTANCE = 3.0
+# The least standard deviation (L, a, b) that distance assumes for the cheeks' colour.
+SKIN_SPREAD_FLOOR = np.array([10.0, 5.0, 5.0], np.float32)
+SKIN_SPREAD_CAP = np.array([12.0, 1e3, 1e3], np.float32)
+# ... and counts as an occluder when it is connected to non-skin pixels this close (share of the
+# forehead-to-chin height) below the mid-forehead cut, i.e. it comes down from the hairline.
+# Brows alone are islands and stay part of the face.
+HAIRLINE_BAND = 0.04
 # Virtual points appended after the 478 mesh points: the centres of the loops above.
 _LOOPS = (EYE_LOOP_IMAGE_LEFT, EYE_LOOP_IMAGE_RIGHT, INNER_LIP_LOOP)
 
@@ -169,34 +180,114 @@ def warp_maps(target: np.ndarray, source: np.ndarray, triangles: np.ndarray,
     return map_x, map_y, (full[:height, :width] > 0.999).astype(np.uint8)
 
 
-def lab_stats(image: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Mean and standard deviation of an RGB uint8 image's LAB channels under a mask."""
-    lab = cv2.cvtColor(image.astype(np.float32) / 255.0, cv2.COLOR_RGB2LAB)
+def to_lab(image: np.ndarray) -> np.ndarray:
+    """An RGB uint8 image as float32 LAB (L 0..100)."""
+    return cv2.cvtColor(image.astype(np.float32) / 255.0, cv2.COLOR_RGB2LAB)
+
+
+def masked_stats(lab: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and standard deviation of a LAB image's channels under a mask."""
     mean, std = cv2.meanStdDev(lab, mask=mask.astype(np.uint8))
     return mean.ravel().astype(np.float32), np.maximum(std.ravel(), 1e-3).astype(np.float32)
 
 
+def lab_stats(image: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and standard deviation of an RGB uint8 image's LAB channels under a mask."""
+    return masked_stats(to_lab(image), mask)
+
+
+def soft_occluders(lab: np.ndarray, points: np.ndarray, skin: tuple[np.ndarray, np.ndarray],
+                   region: np.ndarray, size: float) -> np.ndarray:
+    """Weights in 0..1 (float32, the image's shape): 1 where hair or anything else that is not
+    skin comes down over the face between mid-forehead and the eyes, fading to 0 over a few
+    pixels around it. Exactly 1 on the occluding pixels themselves, so a blend that multiplies
+    by ``1 - weight`` leaves them untouched.
+
+    Non-skin is a Mahalanobis-style distance (per channel) from the cheeks' LAB statistics
+    ``skin``; of the non-skin pixels only those connected to the hairline cut count, so brows,
+    which are islands in skin, are not mistaken for hair.
+    """
+    weights = np.zeros(lab.shape[:2], np.float32)
+    up = points[FOREHEAD] - points[CHIN]
+    up = up / (np.linalg.norm(up) or 1.0)
+    top = points[MID_FOREHEAD]
+    eyes = points[list(EYE_LOOP_IMAGE_LEFT + EYE_LOOP_IMAGE_RIGHT)]
+    bottom = float(((eyes - top) @ up).max())  # the upper eyelids' highest point
+    rows, cols = _pixel_grid(lab.shape)
+    height = (cols - top[0]) * up[0] + (rows - top[1]) * up[1]
+    band = (region > 0) & (height <= 0) & (height >= bottom)
+    bx, by, bw, bh = cv2.boundingRect(band.view(np.uint8))
+    if bw == 0 or bh == 0:
+        return weights
+    radius = max(1, round(0.02 * size))
+    # Work on the band's box, grown by the softening radius.
+    x0, y0 = max(0, bx - radius), max(0, by - radius)
+    x1 = min(lab.shape[1], bx + bw + radius)
+    y1 = min(lab.shape[0], by + bh + radius)
+    part = (slice(y0, y1), slice(x0, x1))
+    mean, std = skin
+    # Floors on the spreads: a cheek patch can be evenly lit, while the forehead has highlights
+    # (lighter and, being specular, less colourful) that are still skin.
+    # Lightness spread is also capped: on a side-lit face it measures the lighting, and dark hair
+    # differs from skin mostly in lightness.
+    scale = np.clip(std, SKIN_SPREAD_FLOOR, SKIN_SPREAD_CAP) * np.array([1.5, 1.0, 1.0],
+                                                                      np.float32)
+    distance = np.square((lab[part] - mean) / scale).sum(axis=2)
+    non_skin = (band[part] & (distance > NON_SKIN_DISTANCE ** 2)).view(np.uint8)
+    count, labels = cv2.connectedComponents(non_skin, connectivity=8)
+    if count <= 1:
+        return weights
+    seeds = non_skin.astype(bool) & (height[part] >= -HAIRLINE_BAND * size)
+    hair = np.zeros(count, np.uint8)
+    hair[np.unique(labels[seeds])] = 1
+    hair[0] = 0
+    occluding = hair[labels]
+    if not occluding.any():
+        return weights
+    # Grow by a (2r+1) square, then a box blur of the same square: exactly 1 on every
+    # occluding pixel (its whole window was grown), 0 beyond 2r.
+    window = (2 * radius + 1, 2 * radius + 1)
+    grown = cv2.dilate(occluding, np.ones(window, np.uint8)).astype(np.float32)
+    weights[part] = np.minimum(cv2.blur(grown, window), 1.0)
+    return weights
+
+
 def colour_match(image: np.ndarray, source_stats: tuple[np.ndarray, np.ndarray],
                  target_stats: tuple[np.ndarray, np.ndarray], strength: float) -> np.ndarray:
-    """Shift an RGB uint8 image's LAB mean and spread from the source's towards the target's
-    (Reinhard colour transfer), by ``strength`` 0..1; returns float32 RGB in 0..255."""
+    """Move an RGB uint8 image's colours from the source's skin statistics towards the
+    target's, by ``strength`` 0..1; returns float32 RGB in 0..255.
+
+    Lightness gets a Reinhard transfer (mean and damped spread). Chroma gets the skins' mean
+    shift, weighted per pixel by its own chroma relative to the source skin's (capped at 1): skin
+    and anything as colourful moves fully, near-neutral pixels (irises, brows, hair, nostrils,
+    eye whites) barely, so they stay neutral. A plain Reinhard shift on a/b pushed a dark
+    source's brows and irises blue, and scaling chroma instead blew up freckles and lips.
+    """
     rgb = image.astype(np.float32)
     if strength <= 0:
         return rgb
     lab = cv2.cvtColor(rgb / 255.0, cv2.COLOR_RGB2LAB)
     (mean_s, std_s), (mean_t, std_t) = source_stats, target_stats
     # Damp the spread ratio: a flat-lit target would otherwise wash the source's features out.
-    ratio = np.clip(std_t / std_s, 0.6, 1.6)
-    matched = (lab - mean_s) * ratio + mean_t
-    lab = lab + strength * (matched - lab)
+    ratio = float(np.clip(std_t[0] / std_s[0], 0.6, 1.6))
+    lightness = lab[..., 0]
+    lightness += strength * ((lightness - mean_s[0]) * ratio + mean_t[0] - lightness)
+    chroma = lab[..., 1:]
+    skin_chroma = max(float(np.hypot(mean_s[1], mean_s[2])), 2.0)
+    weight = cv2.magnitude(chroma[..., 0], chroma[..., 1])
+    weight *= np.float32(1.0 / skin_chroma)
+    np.minimum(weight, 1.0, out=weight)
+    shift = (strength * (mean_t[1:] - mean_s[1:])).astype(np.float32)
+    chroma += weight[..., None] * shift
     out = cv2.cvtColor(lab, cv2.COLOR_LAB2RGB) * 255.0
     return np.clip(out, 0, 255)
 
 
 @dataclass(frozen=True, eq=False)
 class PreparedSource:
-    """What a swap needs from the source, computed once per source: the face crop (scaled),
-    its landmarks with loop centres in crop pixels, and its skin colour statistics."""
+    """What a swap needs from the source, computed once per source: the face crop (scaled, RGB
+    plus a 4th channel: 255 where the face is visible, 0 where the source's hair covers it), its
+    landmarks with loop centres in crop pixels, and its skin colour statistics."""
 
     crop: np.ndarray
     points: np.ndarray
@@ -223,7 +314,16 @@ def prepare(source: SourceFace) -> PreparedSource:
         points = points * np.float32(scale)
     crop = np.ascontiguousarray(crop)
     skin = _skin_mask(points, crop.shape)
-    return PreparedSource(crop=crop, points=points, stats=lab_stats(crop, skin))
+    lab = to_lab(crop)
+    stats = masked_stats(lab, skin)
+    hull = np.zeros(crop.shape[:2], np.uint8)
+    cv2.fillConvexPoly(hull, cv2.convexHull(np.round(points[:468]).astype(np.int32)), 1)
+    # The source's own fringe must not be pasted: its visibility rides along in a 4th channel,
+    # so the one remap that warps the face also warps where its hair is.
+    size = float(np.linalg.norm(points[FOREHEAD] - points[CHIN])) or 1.0
+    visible = 1.0 - soft_occluders(lab, points, stats, hull, size)
+    rgba = np.dstack([crop, np.rint(255.0 * visible).astype(np.uint8)])
+    return PreparedSource(crop=rgba, points=points, stats=stats)
 
 
 def _pixel_grid(shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
@@ -320,16 +420,23 @@ def paste_face(frame: Image, face: Face, source: PreparedSource, options: SwapOp
     inner = (slice(ay, ay + ah), slice(ax, ax + aw))
     warped = cv2.remap(source.crop, map_x[inner], map_y[inner], cv2.INTER_LINEAR,
                        borderMode=cv2.BORDER_REPLICATE)
+    # Where the source's hair covered its face, the target's own pixels stay.
+    weight = alpha[inner] * warped[..., 3].astype(np.float32)
+    weight *= np.float32(1.0 / 255.0)
 
+    target_lab = to_lab(box)
+    target_stats = masked_stats(target_lab, _skin_mask(local, box.shape))
+    # And where the target's hair comes down over its forehead or brows, it stays in front.
+    weight *= 1.0 - soft_occluders(target_lab, local, target_stats, covered, size)[inner]
     if options.colour_match > 0:
-        target_stats = lab_stats(box, _skin_mask(local, box.shape))
-        face_pixels = colour_match(warped, source.stats, target_stats, options.colour_match)
+        face_pixels = colour_match(warped[..., :3], source.stats, target_stats,
+                                   options.colour_match)
     else:
-        face_pixels = warped.astype(np.float32)
+        face_pixels = warped[..., :3].astype(np.float32)
 
     target_pixels = box[inner]
     blended = target_pixels.astype(np.float32)
-    blended += alpha[inner][..., None] * (face_pixels - blended)
+    blended += weight[..., None] * (face_pixels - blended)
     target_pixels[:] = np.clip(np.rint(blended), 0, 255).astype(np.uint8)
 
 
