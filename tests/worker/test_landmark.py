@@ -19,6 +19,8 @@ from worker.swap.landmark import (
     INNER_LIP_LOOP,
     MID_FOREHEAD,
     LandmarkSwapper,
+    colour_match,
+    lab_stats,
     mouth_is_open,
     prepared,
     swap_face,
@@ -233,23 +235,32 @@ def test_hair_over_the_sources_brow_is_not_pasted(analyser, swapper, mobius_avat
     assert (visible[skin & ~in_lock] == 255).mean() > 0.9
 
 
-def test_dark_source_leaves_no_blue_cast_on_the_brows(analyser, swapper, astronaut,
-                                                     mobius_avatar_b):
-    """A dark-skinned source on a light target: brows and irises stay neutral (LAB a/b near the
-    source's own), not pushed blue by the colour transfer."""
-    dark = np.clip(mobius_avatar_b.astype(np.float32) * np.array([0.42, 0.3, 0.22]), 0, 255)
-    source = swapper.prepare_source(dark.astype(np.uint8))
-    face = analyser.analyse(astronaut)[0]
-    out = swapper.swap(astronaut, [face], source, SwapOptions(colour_match=1.0))
+def _brow_mask(shape: tuple[int, ...], landmarks: np.ndarray) -> np.ndarray:
+    mask = np.zeros(shape[:2], np.uint8)
+    for brow in (BROW_IMAGE_LEFT, BROW_IMAGE_RIGHT):
+        cv2.fillPoly(mask, [np.round(landmarks[list(brow), :2]).astype(np.int32)], 1)
+    return mask > 0
 
-    def brow_chroma(image: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
-        mask = np.zeros(image.shape[:2], np.uint8)
-        for brow in (BROW_IMAGE_LEFT, BROW_IMAGE_RIGHT):
-            cv2.fillPoly(mask, [np.round(landmarks[list(brow), :2]).astype(np.int32)], 1)
-        lab = cv2.cvtColor(image, cv2.COLOR_RGB2LAB).astype(np.float32) - [0, 128, 128]
-        return lab[mask > 0, 1:].mean(axis=0)
 
-    source_brows = brow_chroma(source.image, source.face.landmarks)
-    swapped_brows = brow_chroma(out, face.landmarks)
-    assert swapped_brows[1] > 0  # not blue
-    assert np.abs(swapped_brows - source_brows).max() < 6
+def test_colour_match_leaves_no_blue_cast_on_dark_features(analyser, astronaut,
+                                                          mobius_avatar_b):
+    """A dark, warm-skinned source (LAB mean 36, 29, 31: the Monk 8 avatar that showed blue
+    brows) matched to the astronaut's light skin: real brow pixels keep their own chroma
+    instead of being shifted by the skins' difference (which would push them blue)."""
+    face = analyser.analyse(mobius_avatar_b)[0]
+    brows = mobius_avatar_b[_brow_mask(mobius_avatar_b.shape, face.landmarks)][None]
+    dark_skin = (np.array([36.0, 29.0, 31.0], np.float32), np.array([8.0, 3.5, 4.0], np.float32))
+    target = analyser.analyse(astronaut)[0]
+    light_skin = lab_stats(astronaut, inner_face_mask(target.landmarks, astronaut.shape))
+    assert light_skin[0][2] < dark_skin[0][2] - 10  # the skins' chroma really differs
+
+    matched = np.clip(np.rint(colour_match(brows, dark_skin, light_skin, 1.0)), 0, 255)
+
+    def chroma(pixels: np.ndarray) -> np.ndarray:
+        lab = cv2.cvtColor(pixels.astype(np.uint8), cv2.COLOR_RGB2LAB).astype(np.float32)
+        return lab[0, :, 1:].mean(axis=0) - 128
+
+    before, after = chroma(brows), chroma(matched)
+    assert after[1] > 0  # not blue
+    # A plain shift by the skins' difference would move them by 15-20 units.
+    assert np.abs(after - before).max() < 6
