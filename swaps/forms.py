@@ -37,7 +37,9 @@ class SwapForm(forms.Form):
         label="Blend softness", min_value=0, max_value=100, initial=50,
         widget=forms.NumberInput(attrs={"type": "range", "step": 5}))
     colour_match = forms.IntegerField(
-        label="Colour match", min_value=0, max_value=100, initial=100,
+        label="Skin tone and light", min_value=0, max_value=100, initial=100,
+        help_text=("100: match your photo's skin and light (most natural with your neck and "
+                   "hands); 0: keep the avatar's own skin tone."),
         widget=forms.NumberInput(attrs={"type": "range", "step": 5}))
     keep_audio = forms.BooleanField(required=False, initial=True, label="Keep the audio")
     enhance = forms.BooleanField(required=False, label="Enhance the face")
