@@ -28,7 +28,6 @@ from swaps.uploads import ACCEPTED_TEXT, SNIFF_BYTES, FileType, sniff, too_large
 from worker import api, errors, registry
 from worker.types import Face, SwapOptions
 
-
 # Faces narrower than this (pixels, in the target) are shown but cannot be picked: the swap
 # would be a smear at that size.
 MIN_FACE_SIDE = 40

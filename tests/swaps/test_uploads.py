@@ -3,7 +3,7 @@
 import pytest
 
 from swaps.models import MediaKind
-from swaps.uploads import MKV, MOV, MP4, PNG, WEBM, WEBP, JPEG, SNIFF_BYTES, sniff
+from swaps.uploads import JPEG, MKV, MOV, MP4, PNG, SNIFF_BYTES, WEBM, WEBP, sniff
 from tests.swaps.conftest import encode_image
 
 

@@ -218,7 +218,7 @@ def test_hair_over_the_targets_brow_stays_in_front(analyser, swapper, astronaut,
 def test_hair_over_the_sources_brow_is_not_pasted(analyser, swapper, mobius_avatar_b):
     avatar = mobius_avatar_b.copy()
     source_face = analyser.analyse(avatar)[0]
-    lock = _fringe(avatar, source_face.landmarks)
+    _fringe(avatar, source_face.landmarks)
     ready = prepared(swapper.prepare_source(avatar))
     rgb, visible = ready.crop[..., :3], ready.crop[..., 3]
     # The lock's colour survives the crop's downscale inside it: below mid-forehead (above, the

@@ -121,7 +121,7 @@ class InswapperSwapper:
         crop = np.ascontiguousarray(image[cy0:cy1, cx0:cx1, ::-1])
         boxes, points = self.detector.detect(crop, input_size=(640, 640))
         best, best_iou = None, 0.3
-        for found, kps in zip(boxes, points if points is not None else []):
+        for found, kps in zip(boxes, points if points is not None else [], strict=False):
             iou = box_iou(face.box, (found[0] + cx0, found[1] + cy0, found[2] + cx0,
                                      found[3] + cy0))
             if iou > best_iou:

@@ -53,7 +53,7 @@ class Command(BaseCommand):
                          engine.where(root)))
         widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
         for row in rows:
-            cells = [cell.ljust(width) for cell, width in zip(row, widths)]
+            cells = [cell.ljust(width) for cell, width in zip(row[:-1], widths, strict=True)]
             self.stdout.write("  ".join([*cells, row[-1]]).rstrip())
         self.stdout.write("")
         self.stdout.write(f"Models folder (SAFEFACE_MODELS_DIR): {root}")
