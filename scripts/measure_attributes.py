@@ -2,7 +2,7 @@
 of "Surprise me" avatars. Prints markdown tables quoted in docs/attributes.md.
 
     python scripts/measure_attributes.py landing --count 100     # per steered attribute
-    python scripts/measure_attributes.py surprise --count 100    # Monk balance
+    python scripts/measure_attributes.py surprise --count 100 --sheet /tmp/surprise.png
     python scripts/measure_attributes.py diversity --count 25    # same-request look-alikes
 
 ``diversity`` needs dlib's face-recognition weights from the ``face-recognition-models`` sdist
@@ -60,7 +60,13 @@ def landing(generator: StyleGANGenerator, names: list[str], count: int) -> None:
               f" <!-- misses: {dict(misses.most_common(5))} -->", flush=True)
 
 
-def balance(generator: StyleGANGenerator, count: int) -> None:
+def balance(generator: StyleGANGenerator, count: int, sheet: str | None = None) -> None:
+    """The measured Monk steps of ``count`` surprise avatars; with ``sheet``, also a contact
+    sheet (PNG) of their face crops sorted by asked step, to check the tones by eye."""
+    import cv2
+    import numpy as np
+
+    tiles: list[tuple[int, np.ndarray]] = []
     steps: Counter[int] = Counter()
     asked_steps: Counter[int] = Counter()
     began = time.perf_counter()
@@ -74,10 +80,20 @@ def balance(generator: StyleGANGenerator, count: int) -> None:
             print(f"face {index}: {error}", file=sys.stderr, flush=True)
             continue
         steps[int(face.attributes["skin_tone"].measured or 0)] += 1
+        tile = cv2.resize(face.face_crop, (128, 128), interpolation=cv2.INTER_AREA)
+        cv2.putText(tile, f"{attributes['skin_tone']}>{face.attributes['skin_tone'].measured}",
+                    (3, 14), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (255, 255, 0), 1)
+        tiles.append((int(attributes["skin_tone"]), tile))
         asked_steps[int(attributes["skin_tone"])] += 1
         print(f"face {index}: asked Monk {attributes['skin_tone']}, measured "
               f"{face.attributes['skin_tone'].measured}", file=sys.stderr, flush=True)
     seconds = (time.perf_counter() - began) / count
+    if sheet and tiles:
+        ordered = [tile for _, tile in sorted(tiles, key=lambda pair: pair[0])]
+        ordered += [np.zeros_like(ordered[0])] * (-len(ordered) % 10)
+        grid = np.concatenate([np.concatenate(ordered[r:r + 10], axis=1)
+                               for r in range(0, len(ordered), 10)], axis=0)
+        cv2.imwrite(sheet, cv2.cvtColor(grid, cv2.COLOR_RGB2BGR))
     print("| Monk step | " + " | ".join(str(s) for s in range(1, 11)) + " |")
     print("|---|" + "---|" * 10)
     print("| asked | " + " | ".join(str(asked_steps[s]) for s in range(1, 11)) + " |")
@@ -152,6 +168,7 @@ def main() -> None:
     parser.add_argument("what", choices=("landing", "surprise", "diversity"))
     parser.add_argument("--count", type=int, default=100)
     parser.add_argument("--attributes", nargs="*", default=list(STEERED))
+    parser.add_argument("--sheet", help="surprise: write a contact sheet of the faces here")
     args = parser.parse_args()
     generator = registry.get("generate", "stylegan-offline")
     if args.what == "landing":
@@ -159,7 +176,7 @@ def main() -> None:
     elif args.what == "diversity":
         diversity(generator, args.count)
     else:
-        balance(generator, args.count)
+        balance(generator, args.count, args.sheet)
 
 
 if __name__ == "__main__":

@@ -165,19 +165,26 @@ GLASSES_MARGIN = 15.0
 PUSH_GAIN = 1.3
 # A request draws its first face from every bank face of the asked step (and the steps beside
 # it where the step holds fewer than POOL_MIN), among those matching the other asked
-# attributes best or next best, then mixes in a second face of that pool and a fresh random
-# style for identity. Without the fresh style, small pools (the dark steps) gave the same
+# attributes best or next best (at least MIN_CHOICES faces), then mixes in a second face of
+# that pool and a fresh random style for identity. Without the fresh style, small pools (the dark steps) gave the same
 # person for every seed.
 POOL_MIN = 16
+MIN_CHOICES = 8
+UNPUSHED = ("hair_colour", "eye_colour")
+UNPUSHED_FRESH_SHARE = 0.75
 MIX_RANGE = (0.2, 0.5)
 # Share of a fresh seeded style (its offset from w_mean, with the fitted attribute directions
 # projected out so tone, age, gender, smile and glasses stay the bank face's).
-FRESH_RANGE = (0.35, 0.55)
+FRESH_RANGE = (0.45, 0.65)
 # Longest total push in w: several pushes at once beyond about this break the face up (no face
 # found, sunglasses, closed eyes), measured over surprise avatars.
 MAX_PUSH = 2.0
 # Seeds tried per candidate before the best one so far is returned (or generation fails).
 TRIES = 6
+# When every try misses something, the face returned is the one whose misses weigh least: a
+# missed skin tone outweighs all other misses together (the tone balance is a promise; "Surprise
+# me" asks every attribute at once, and without this a face far off the asked tone came back).
+MISS_WEIGHTS = {"skin_tone": 10}
 # Bank-match weights: gender and age shape a face most, so they are matched first.
 MATCH_WEIGHTS = {"gender": 3, "age": 2, "expression": 1, "glasses": 1, "hair_colour": 1,
                  "eye_colour": 1}
@@ -241,8 +248,8 @@ class StyleGANGenerator:
 
         def attempt(seed: int) -> GeneratedFace:
             face = self.make(asked, seed)
-            misses = sum(not result.honoured for name, result in face.attributes.items()
-                         if name in self.SUPPORTED)
+            misses = sum(MISS_WEIGHTS.get(name, 1) * (not result.honoured)
+                         for name, result in face.attributes.items() if name in self.SUPPORTED)
             if misses:
                 best.append((misses, face))
                 raise gate.Rejected("asked attributes did not land")
@@ -290,13 +297,28 @@ class StyleGANGenerator:
         for name, weight in MATCH_WEIGHTS.items():
             if asked[name] != schema.ANY:
                 scores += weight * (_bank_values(bank, name)[members] == asked[name])
-        eligible = members[scores >= scores.max() - 1]
+        # The best matches, widened to at least MIN_CHOICES faces: the pushes below fix what
+        # a weaker match lacks, and a handful of best matches (glasses at step 9, say) made
+        # the same person come back.
+        floor = min(scores.max() - 1, np.sort(scores)[::-1][min(MIN_CHOICES, len(scores)) - 1])
+        # Hair and eye colour have no direction to push along: only the bank face carries
+        # them, so an asked colour is kept where the pool has it, and the fresh style weighs
+        # less (it repaints hair and eyes).
+        keep = scores >= floor
+        fresh_share = 1.0
+        for name in UNPUSHED:
+            if asked[name] != schema.ANY:
+                matching = _bank_values(bank, name)[members] == asked[name]
+                if (keep & matching).any():
+                    keep &= matching
+                fresh_share = UNPUSHED_FRESH_SHARE
+        eligible = members[keep]
         first = int(rng.choice(eligible))
         second = int(rng.choice(members[members != first])) if len(members) > 1 else first
         mix = float(rng.uniform(*MIX_RANGE))
         w = (1 - mix) * bank.w[first] + mix * bank.w[second]
         fresh = (self.networks.style(z_for(seed), 1.0) - self.networks.w_mean)[0]
-        w = w + float(rng.uniform(*FRESH_RANGE)) * bank.without_directions(fresh)
+        w = w + fresh_share * float(rng.uniform(*FRESH_RANGE)) * bank.without_directions(fresh)
         current = {
             "ita": (1 - mix) * bank.ita[first] + mix * bank.ita[second],
             "age": (1 - mix) * bank.age[first] + mix * bank.age[second],
