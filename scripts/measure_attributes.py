@@ -159,7 +159,8 @@ def diversity(generator: StyleGANGenerator, count: int, candidates: int = 4) -> 
           f"{np.mean(np.array(baseline) < 0.6):.0%} of them")
     print(f"same-request candidates: {len(within)} pairs over {count} requests, distance median "
           f"{np.median(within_array):.3f}; under {calibrated:.3f} (same person): "
-          f"{np.mean(within_array < calibrated):.0%}; under 0.6: {np.mean(within_array < 0.6):.0%}")
+          f"{np.mean(within_array < calibrated):.0%}; "
+          f"under 0.6: {np.mean(within_array < 0.6):.0%}")
 
 
 def main() -> None:

@@ -166,12 +166,12 @@ PUSH_GAIN = 1.3
 # A request draws its first face from every bank face of the asked step (and the steps beside
 # it where the step holds fewer than POOL_MIN), among those matching the other asked
 # attributes best or next best (at least MIN_CHOICES faces), then mixes in a second face of
-# that pool and a fresh random style for identity. Without the fresh style, small pools (the dark steps) gave the same
-# person for every seed.
+# that pool and a fresh random style for identity. Without the fresh style, small pools (the
+# dark steps) gave the same person for every seed. Hair and eye colour have no direction and
+# are carried by the bank face only, so the fresh style costs them landings (measured in
+# docs/attributes.md); distinct people were judged worth more.
 POOL_MIN = 16
 MIN_CHOICES = 8
-UNPUSHED = ("hair_colour", "eye_colour")
-UNPUSHED_FRESH_SHARE = 0.75
 MIX_RANGE = (0.2, 0.5)
 # Share of a fresh seeded style (its offset from w_mean, with the fitted attribute directions
 # projected out so tone, age, gender, smile and glasses stay the bank face's).
@@ -301,24 +301,13 @@ class StyleGANGenerator:
         # a weaker match lacks, and a handful of best matches (glasses at step 9, say) made
         # the same person come back.
         floor = min(scores.max() - 1, np.sort(scores)[::-1][min(MIN_CHOICES, len(scores)) - 1])
-        # Hair and eye colour have no direction to push along: only the bank face carries
-        # them, so an asked colour is kept where the pool has it, and the fresh style weighs
-        # less (it repaints hair and eyes).
-        keep = scores >= floor
-        fresh_share = 1.0
-        for name in UNPUSHED:
-            if asked[name] != schema.ANY:
-                matching = _bank_values(bank, name)[members] == asked[name]
-                if (keep & matching).any():
-                    keep &= matching
-                fresh_share = UNPUSHED_FRESH_SHARE
-        eligible = members[keep]
+        eligible = members[scores >= floor]
         first = int(rng.choice(eligible))
         second = int(rng.choice(members[members != first])) if len(members) > 1 else first
         mix = float(rng.uniform(*MIX_RANGE))
         w = (1 - mix) * bank.w[first] + mix * bank.w[second]
         fresh = (self.networks.style(z_for(seed), 1.0) - self.networks.w_mean)[0]
-        w = w + fresh_share * float(rng.uniform(*FRESH_RANGE)) * bank.without_directions(fresh)
+        w = w + float(rng.uniform(*FRESH_RANGE)) * bank.without_directions(fresh)
         current = {
             "ita": (1 - mix) * bank.ita[first] + mix * bank.ita[second],
             "age": (1 - mix) * bank.age[first] + mix * bank.age[second],
