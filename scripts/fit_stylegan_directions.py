@@ -38,7 +38,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from worker.generate import measure  # noqa: E402
-from worker.generate.gate import DEFAULT_LIMITS, Rejected, check_face  # noqa: E402
+from worker.generate.gate import DEFAULT_LIMITS  # noqa: E402
 from worker.generate.stylegan import DATA_DIR, networks, z_for  # noqa: E402
 
 CHUNK = 100
@@ -276,7 +276,7 @@ def trusted_tone(samples: dict[str, np.ndarray], extra: dict[str, np.ndarray],
     """Whether each sample's measured Monk step agrees with what a person saw: labelled faces
     whose step fits their group, unlabelled faces only where they measured light."""
     trusted = np.zeros(len(samples["seed"]), bool)
-    for i, (seed, step) in enumerate(zip(samples["seed"], extra["monk"])):
+    for i, (seed, step) in enumerate(zip(samples["seed"], extra["monk"], strict=True)):
         group = labels.get(int(seed))
         trusted[i] = (step in LABEL_STEPS[group]) if group else 1 <= step <= UNLABELLED_MAX_STEP
     return trusted
@@ -293,7 +293,7 @@ def choose_bank(samples: dict[str, np.ndarray], extra: dict[str, np.ndarray],
         members = good[extra["monk"][good] == step]
         by_gender = [rng.permutation(members[samples["male"][members] == flag]) for flag in (0, 1)]
         picked: list[int] = []
-        for pair in zip(*by_gender):
+        for pair in zip(*by_gender, strict=False):
             picked.extend(pair)
         longer = max(by_gender, key=len)
         picked.extend(longer[len(picked) // 2:])

@@ -24,6 +24,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import numpy as np
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from worker import registry  # noqa: E402
@@ -64,7 +66,6 @@ def balance(generator: StyleGANGenerator, count: int, sheet: str | None = None) 
     """The measured Monk steps of ``count`` surprise avatars; with ``sheet``, also a contact
     sheet (PNG) of their face crops sorted by asked step, to check the tones by eye."""
     import cv2
-    import numpy as np
 
     tiles: list[tuple[int, np.ndarray]] = []
     steps: Counter[int] = Counter()
@@ -118,9 +119,7 @@ class Descriptors:
             str(models / "dlib_face_recognition_resnet_model_v1.dat"))
         self._dlib = dlib
 
-    def of(self, image, box) -> "np.ndarray":
-        import numpy as np
-
+    def of(self, image: np.ndarray, box: tuple[float, float, float, float]) -> np.ndarray:
         x0, y0, x1, y1 = (int(v) for v in box)
         shape = self._shape(image, self._dlib.rectangle(x0, y0, x1, y1))
         return np.array(self._net.compute_face_descriptor(image, shape, 1))
@@ -130,8 +129,6 @@ def diversity(generator: StyleGANGenerator, count: int, candidates: int = 4) -> 
     """Pairwise descriptor distances between the candidates of one request, against a
     threshold calibrated on unsteered faces of different seeds (different people by
     construction): the 2nd percentile of their distances."""
-    import numpy as np
-
     from worker import api
 
     describe = Descriptors()

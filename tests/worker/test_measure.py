@@ -16,7 +16,7 @@ def _rgb(colour: str) -> np.ndarray:
 def test_face_ita_calibration_puts_each_labelled_group_in_its_monk_range() -> None:
     # The anchors are the median ITAs of faces a person labelled light, medium, brown, dark.
     groups = (range(8, 11), range(6, 8), range(4, 6), range(1, 4))
-    for ita, steps in zip(measure.FACE_ITA_ANCHORS, groups):
+    for ita, steps in zip(measure.FACE_ITA_ANCHORS, groups, strict=True):
         assert measure.monk_of_ita(ita) in steps
     for step in range(1, 11):
         assert measure.monk_of_ita(measure.ita_of_monk(step)) == step

@@ -195,7 +195,7 @@ def _bank_values(bank: Steering, name: str) -> np.ndarray:
     if name == "gender":
         return np.array(["androgynous" if c < measure.ANDROGYNOUS_BELOW else
                          "masculine" if m else "feminine"
-                         for m, c in zip(bank.male, bank.gender_confidence)])
+                         for m, c in zip(bank.male, bank.gender_confidence, strict=True)])
     if name == "age":
         return np.array([measure.age_band(int(a)) for a in bank.age])
     if name == "expression":
