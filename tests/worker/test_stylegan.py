@@ -7,7 +7,7 @@ from worker import api, registry
 from worker.attributes import blank
 from worker.errors import Cancelled
 from worker.generate import gate, measure
-from worker.generate.stylegan import StyleGANGenerator, model_dir
+from worker.generate.stylegan import EYE_TARGETS, StyleGANGenerator, model_dir
 
 pytestmark = pytest.mark.skipif(model_dir() is None, reason="random-face is not installed")
 
@@ -67,3 +67,26 @@ def test_a_dark_skin_tone_lands_within_one_step(generator: StyleGANGenerator, se
     # Measured again from scratch, not taken from the generator's report.
     landmarks = gate.check_face(face.image).face.landmarks
     assert abs(measure.monk_of_ita(measure.skin_ita(face.image, landmarks)) - 9) <= 1
+
+
+def test_colour_push_moves_the_asked_colour_and_holds_the_skin(
+        generator: StyleGANGenerator) -> None:
+    bank = generator.bank
+    w = bank.w[0]
+    target = dict(enumerate(EYE_TARGETS["blue"], start=3))
+    pushed = w + bank.colour_push(w, target)
+
+    def predicted(style: np.ndarray) -> np.ndarray:
+        return (style - bank.colour_centre) @ bank.colour_weights + bank.colour_offset
+
+    assert np.allclose(predicted(pushed)[3:6], EYE_TARGETS["blue"], atol=0.05)
+    assert np.allclose(predicted(pushed)[6:10], predicted(w)[6:10], atol=0.05)
+    # Orthogonal to the skin-tone direction.
+    assert abs(float((pushed - w) @ bank.directions["ita"])) < 1e-3
+
+
+def test_blue_eyes_land(generator: StyleGANGenerator) -> None:
+    (face,) = generator.generate({**blank(), "eye_colour": "blue"}, 1, 1)
+    assert face.attributes["eye_colour"].honoured
+    landmarks = gate.check_face(face.image).face.landmarks
+    assert measure.eye_colour(face.image, landmarks) == "blue"
