@@ -25,6 +25,7 @@ from django.urls import reverse
 from kombu import pools
 
 from jobs.models import Job
+from safeface.broker import filesystem_transport_options
 from safeface.celery import app
 from tests.avatars.factories import AvatarFactory
 from tests.factories import UserFactory
@@ -95,13 +96,7 @@ def worker(request, tmp_path):
     saved = {key: app.conf[key] for key in keys}
     options = {}
     if broker_url.startswith("filesystem://"):
-        options = {
-            "data_folder_in": str(broker_dir / "queue"),
-            "data_folder_out": str(broker_dir / "queue"),
-            "processed_folder": str(broker_dir / "processed"),
-            "control_folder": str(broker_dir / "control"),
-            "store_processed": False,
-        }
+        options = filesystem_transport_options(broker_dir)
     app.conf.update(
         broker_url=broker_url, broker_transport_options=options,
         task_always_eager=False, task_default_queue=queue,

@@ -493,11 +493,7 @@ class LandmarkSwapper:
 
     @classmethod
     def available(cls) -> bool:
-        try:
-            import mediapipe  # noqa: F401
-        except ImportError:
-            return False
-        return True
+        return MediapipeAnalyser.available()
 
     def prepare_source(self, image: Image) -> SourceFace:
         """The avatar's largest face, ready to swap from."""
